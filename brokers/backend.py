@@ -1,0 +1,53 @@
+"""The backend interface: what the sandbox runtime drives, simulator or real broker.
+
+A backend offers the RabbitMQ operations (`amqp`, an `AmqpApi`) and/or the Kafka ones
+(`kafka`, a `KafkaApi`), moves time forward, and hands over the events that happened
+since the last call. The runtime never knows which implementation it has.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from brokers.amqp.api import AmqpApi
+from brokers.events import Event
+from brokers.kafka.api import KafkaApi
+
+
+class Backend(ABC):
+    """One sandbox's brokers, behind one interface."""
+
+    kind: str = ""  # "sim", "rabbitmq" or "kafka"
+    amqp: AmqpApi | None = None
+    kafka: KafkaApi | None = None
+    #: whether `step()` and virtual time are meaningful (only the simulator)
+    steppable: bool = False
+
+    @property
+    @abstractmethod
+    def now(self) -> float:
+        """Current time in seconds (virtual for the simulator, since start for real)."""
+
+    @abstractmethod
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` of (virtual) time pass."""
+
+    def step(self) -> bool:
+        """Run exactly one scheduled action; False when idle or not steppable."""
+        return False
+
+    @abstractmethod
+    def drain(self) -> list[Event]:
+        """Return the events emitted since the last drain, oldest first."""
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """State for the live view: {"amqp": ..., "kafka": ..., "status": ...}."""
+
+    def status(self) -> dict[str, Any]:
+        """Connection state: {"state": "connected"|"disconnected", "detail": str}."""
+        return {"state": "connected", "detail": ""}
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and threads (real adapters delete their resources on reset)."""

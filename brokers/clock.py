@@ -1,0 +1,89 @@
+"""A virtual clock and event scheduler in the style of simpy.
+
+One `Clock` owns `now` and a heap of `(time, seq, action)`. Ties break on a counter, so
+the same schedule always runs in the same order. Nothing here reads wall time: the
+sandbox runtime decides how fast virtual time moves. Leaves out processes, priorities
+and interrupts; actions are plain callables.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(order=True)
+class Timer:
+    """A scheduled action; `cancel()` stops it from running."""
+
+    time: float
+    seq: int
+    action: Callable[..., Any] = field(compare=False)
+    args: tuple = field(compare=False, default=())
+    cancelled: bool = field(compare=False, default=False)
+
+    def cancel(self) -> None:
+        """Keep the timer in the heap but skip it when its time comes."""
+        self.cancelled = True
+
+
+class Clock:
+    """Virtual time: schedule actions, then step or run until a time."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = float(start)
+        self._heap: list[Timer] = []
+        self._seq = itertools.count()
+
+    def schedule(self, delay: float, action: Callable[..., Any], *args: Any) -> Timer:
+        """Run `action(*args)` `delay` virtual seconds from now."""
+        if delay < 0 or math.isnan(delay):
+            raise ValueError(f"delay must be >= 0, got {delay!r}")
+        return self.at(self.now + delay, action, *args)
+
+    def at(self, time: float, action: Callable[..., Any], *args: Any) -> Timer:
+        """Run `action(*args)` at virtual `time` (not before now)."""
+        timer = Timer(max(time, self.now), next(self._seq), action, args)
+        heapq.heappush(self._heap, timer)
+        return timer
+
+    def peek(self) -> float:
+        """Time of the next pending action, or infinity when idle."""
+        self._drop_cancelled()
+        return self._heap[0].time if self._heap else math.inf
+
+    @property
+    def pending(self) -> int:
+        """How many live actions wait in the heap."""
+        return sum(1 for t in self._heap if not t.cancelled)
+
+    def step(self) -> bool:
+        """Run the next action; False when nothing is scheduled."""
+        self._drop_cancelled()
+        if not self._heap:
+            return False
+        timer = heapq.heappop(self._heap)
+        self.now = timer.time
+        timer.action(*timer.args)
+        return True
+
+    def run(self, until: float | None = None, max_steps: int | None = None) -> int:
+        """Run actions due up to `until` (then set now to it); returns steps taken."""
+        steps = 0
+        while max_steps is None or steps < max_steps:
+            nxt = self.peek()
+            if nxt == math.inf or (until is not None and nxt > until):
+                break
+            self.step()
+            steps += 1
+        if until is not None and until > self.now and (max_steps is None or steps < max_steps):
+            self.now = until
+        return steps
+
+    def _drop_cancelled(self) -> None:
+        while self._heap and self._heap[0].cancelled:
+            heapq.heappop(self._heap)

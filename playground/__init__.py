@@ -1,0 +1,1 @@
+"""Broker Playground's Django project and app: settings, views, WebSocket, runtime."""
