@@ -1,0 +1,84 @@
+"""The command and frame vocabulary shared by views, the WebSocket consumer and the runtime.
+
+Commands are JSON dicts `{"op": <name>, ...fields}` sent to the sandbox runtime through
+the channel layer; the runtime answers `{"ok": True, ...}` or `{"ok": False, "error": str,
+"field": str | None}`. Frames are what every viewer's WebSocket receives, one per tick.
+
+Node ids in frames and in the SVG diagram (ids are the entity names, so they are escaped
+wherever they are rendered):
+    "p:<producer>"  "x:<exchange>"  "q:<queue>"  "c:<consumer tag>"
+    "t:<topic>"  "tp:<topic>:<partition>"  "g:<group>"  "m:<member>"
+"""
+
+from __future__ import annotations
+
+# Topology and agents (RabbitMQ)
+AMQP_OPS = (
+    "exchange.declare",  # name, type, durable, auto_delete, internal, arguments
+    "exchange.delete",  # name
+    "queue.declare",  # name, durable, exclusive, auto_delete, arguments
+    "queue.delete",  # name
+    "queue.purge",  # name
+    "bind",  # source, destination, destination_type ("queue"|"exchange"), routing_key, arguments
+    "unbind",  # same fields as bind
+    "consumer.add",  # queue, tag?, prefetch_count, auto_ack, processing_time, failure_rate,
+    #                  requeue_on_failure, arguments
+    "consumer.update",  # tag + the fields of consumer.add
+    "consumer.remove",  # tag
+    "consumer.crash",  # tag
+    "consumer.restart",  # tag
+    "publish",  # exchange, routing_key, body, headers, priority, expiration, mandatory,
+    #             count (>=1), rate (msgs/s, 0 = all at once), key_pattern
+)
+
+# Topology and agents (Kafka)
+KAFKA_OPS = (
+    "topic.create",  # name, partitions, replication_factor, configs
+    "topic.alter",  # name, configs
+    "topic.partitions",  # name, total
+    "topic.delete",  # name
+    "group.add",  # group_id, topics, partition_assignment_strategy, commit_policy,
+    #               auto_commit_interval_ms, auto_offset_reset, max_poll_records,
+    #               processing_time, session_timeout_ms, members (how many to start)
+    "group.update",  # group_id + the fields of group.add
+    "group.remove",  # group_id
+    "member.add",  # group_id
+    "member.leave",  # member
+    "member.crash",  # member
+    "group.reset",  # group_id, topic, to ("earliest"|"latest"|"offset"|"timestamp"), value
+    "send",  # topic, key, value, headers, partition, count, rate, key_pattern
+    "broker.stop",  # id
+    "broker.start",  # id
+)
+
+# Producers that publish on their own (either broker)
+PRODUCER_OPS = (
+    "producer.add",  # name, broker ("amqp"|"kafka"), target (exchange or topic), routing_key,
+    #                  key_pattern, headers, payload, priority, rate (msgs/s), count (0 = forever)
+    "producer.update",  # name + the fields of producer.add
+    "producer.remove",  # name
+    "producer.start",  # name
+    "producer.stop",  # name
+)
+
+# Time and the sandbox itself
+CONTROL_OPS = (
+    "time.play",
+    "time.pause",
+    "time.step",  # run exactly one scheduled engine action
+    "time.speed",  # speed: 0.1 .. 20
+    "sandbox.reset",  # empty topology, same seed
+    "sandbox.snapshot",  # answer with a full frame (sent to a viewer on connect)
+)
+
+ALL_OPS = AMQP_OPS + KAFKA_OPS + PRODUCER_OPS + CONTROL_OPS
+
+# Frame keys: {"type": "frame", "seq", "now", "speed", "paused", "seed", "status",
+#   "amqp": describe()["amqp"], "kafka": describe()["kafka"],
+#   "moves": [{"msg", "kind", "from", "to"}] (at most FRAME_MAX_MOVES),
+#   "log": [event dicts] (at most FRAME_MAX_LOG, newest last), "more": int (events not shown),
+#   "series": {"now", "lag": {group: int}, "depth": {queue: int}}}
+FRAME_MAX_MOVES = 64
+FRAME_MAX_LOG = 50
+SPEED_MIN = 0.1
+SPEED_MAX = 20.0
