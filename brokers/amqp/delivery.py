@@ -1,0 +1,534 @@
+"""Consumers and deliveries: push with prefetch credit, acks, requeues, crashes, basic.get.
+
+Each push delivery is one clock action (scheduled `network_delay` after the message or
+the credit appeared), so step mode shows deliveries one by one. The queue picks, among
+active consumers with credit, the highest `x-priority`, round robin within a priority
+(the consumer served goes to the back). With `x-single-active-consumer` only the first
+registered consumer is active; the next takes over when it goes. Requeue puts a message
+back at its original position in classic queues and in front of new messages in quorum
+queues, where each return counts towards `x-delivery-limit`. Streams deliver from each
+consumer's own offset, and acks only give credit back. Auto-ack consumers own their
+messages on delivery: a crash loses those still being processed. Leaves out
+`basic.recover`, consumer timeouts and the `exclusive` consume flag.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from brokers.amqp import events as ev
+from brokers.amqp.api import GetResult, Properties
+from brokers.amqp.consumers import Channel, Consumer, Delivery
+from brokers.amqp.queues import Entry, Queue
+from brokers.amqp.validation import (
+    NOT_IMPLEMENTED,
+    check_consume_arguments,
+    check_count,
+    check_rate,
+    interval_seconds,
+)
+from brokers.errors import NotFound, ResourceLocked, ValidationError
+
+
+class Deliveries:
+    """Consumer-side operations of `AmqpBroker` (a mixin)."""
+
+    consumers: dict[str, Consumer]
+    getters: dict[str, Channel]
+
+    # -- consumers -----------------------------------------------------------------
+    def basic_consume(
+        self,
+        queue: str,
+        consumer_tag: str | None = None,
+        auto_ack: bool = False,
+        prefetch_count: int = 0,
+        processing_time: float = 0.0,
+        failure_rate: float = 0.0,
+        requeue_on_failure: bool = True,
+        behaviour: str = "auto",
+        arguments: dict[str, Any] | None = None,
+    ) -> str:
+        q = self._queue(queue)
+        args = dict(arguments or {})
+        check_consume_arguments(args)
+        check_count("prefetch_count", prefetch_count, maximum=65535)
+        check_rate("processing_time", processing_time)
+        check_rate("failure_rate", failure_rate, maximum=1.0)
+        if behaviour not in ("auto", "manual"):
+            raise ValidationError(f"behaviour must be 'auto' or 'manual', got {behaviour!r}")
+        if consumer_tag is None or consumer_tag == "":
+            self._next_consumer_number += 1
+            consumer_tag = f"amq.ctag-{self._next_consumer_number}"
+        if not isinstance(consumer_tag, str):
+            raise ValidationError("consumer_tag must be a string")
+        if consumer_tag in self.consumers or consumer_tag in self.getters:
+            raise ValidationError(
+                f"NOT_ALLOWED - attempt to reuse consumer tag '{consumer_tag}'", code=530
+            )
+        if q.is_stream:
+            self._check_stream_consumer(q, auto_ack, prefetch_count)
+        if q.exclusive and q.owner is not None:
+            raise ResourceLocked(
+                f"RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '{queue}' in vhost '/'"
+            )
+        consumer = Consumer(
+            consumer_tag,
+            queue,
+            auto_ack=auto_ack,
+            prefetch=prefetch_count,
+            processing_time=processing_time,
+            failure_rate=failure_rate,
+            requeue_on_failure=requeue_on_failure,
+            behaviour=behaviour,
+            arguments=args,
+        )
+        self.consumers[consumer_tag] = consumer
+        self._attach(q, consumer)
+        return consumer_tag
+
+    @staticmethod
+    def _check_stream_consumer(q: Queue, auto_ack: bool, prefetch: int) -> None:
+        if prefetch == 0:
+            raise ValidationError(
+                f"PRECONDITION_FAILED - consumer prefetch count is not set for queue '{q.name}'"
+            )
+        if auto_ack:
+            raise ValidationError(
+                f"NOT_IMPLEMENTED - automatic acknowledgement not supported by stream queues queue '{q.name}'",
+                code=NOT_IMPLEMENTED,
+            )
+
+    def _attach(self, q: Queue, consumer: Consumer) -> None:
+        """Register a consumer on its queue, decide whether it is active, start deliveries."""
+        if q.exclusive:
+            q.owner = consumer.tag
+        q.ever_consumed = True
+        live = [c for c in q.consumers if c.state in ("active", "waiting")]
+        consumer.state = "waiting" if q.single_active and live else "active"
+        consumer.channel = Channel(consumer.tag)
+        consumer.busy_until = self.clock.now
+        if q.is_stream:
+            consumer.stream_next = self._resolve_offset(q, consumer.offset_spec)
+        q.consumers.append(consumer)
+        self._emit(
+            ev.ConsumerStarted(
+                t=self.clock.now,
+                consumer_tag=consumer.tag,
+                queue=q.name,
+                prefetch=consumer.prefetch,
+                auto_ack=consumer.auto_ack,
+                active=consumer.state == "active",
+            )
+        )
+        if q.single_active and consumer.state == "active":
+            self._emit(
+                ev.SingleActiveConsumerChanged(
+                    t=self.clock.now, queue=q.name, consumer_tag=consumer.tag
+                )
+            )
+        self._kick(q)
+
+    def _resolve_offset(self, q: Queue, spec: Any) -> int:
+        log = q.store
+        if spec == "first":
+            return log.first_offset
+        if spec == "last":
+            return max(log.first_offset, log.end - 1)
+        if spec == "next":
+            return log.end
+        if isinstance(spec, int):
+            return min(max(spec, log.first_offset), log.end)
+        if isinstance(spec, datetime.datetime):
+            return log.first_at_or_after(spec.timestamp())
+        return log.first_at_or_after(self.clock.now - interval_seconds(spec))
+
+    def basic_cancel(self, consumer_tag: str) -> None:
+        consumer = self._consumer(consumer_tag)
+        if consumer.state in ("cancelled", "crashed"):
+            return
+        self._drop_consumer(consumer, "cancelled", requeue=True, why="basic.cancel")
+
+    def crash_consumer(self, consumer_tag: str) -> None:
+        consumer = self._consumer(consumer_tag)
+        if consumer.state in ("cancelled", "crashed"):
+            raise ValidationError(f"consumer '{consumer_tag}' is not running ({consumer.state})")
+        self._drop_consumer(consumer, "crashed", requeue=True, why="consumer crashed")
+
+    def restart_consumer(self, consumer_tag: str) -> None:
+        consumer = self._consumer(consumer_tag)
+        if consumer.state not in ("cancelled", "crashed"):
+            raise ValidationError(f"consumer '{consumer_tag}' is already running")
+        q = self.queues.get(consumer.queue)
+        if q is None:
+            raise NotFound(f"NOT_FOUND - no queue '{consumer.queue}' in vhost '/'")
+        if q.exclusive and q.owner not in (None, consumer.tag):
+            raise ResourceLocked(
+                f"RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '{q.name}' in vhost '/'"
+            )
+        self._emit(ev.ConsumerRestarted(t=self.clock.now, consumer_tag=consumer_tag, queue=q.name))
+        self._attach(q, consumer)
+
+    def _consumer(self, tag: str) -> Consumer:
+        consumer = self.consumers.get(tag)
+        if consumer is None:
+            raise NotFound(f"NOT_FOUND - no consumer '{tag}'")
+        return consumer
+
+    def _drop_consumer(self, consumer: Consumer, state: str, *, requeue: bool, why: str) -> None:
+        """Stop a consumer: close its channel (requeue unacked), lose auto-ack work on a crash."""
+        q = self.queues.get(consumer.queue)
+        was_active = consumer.state == "active"
+        consumer.state = state
+        now = self.clock.now
+        lost = 0
+        if state == "crashed":  # a clean cancel lets auto-ack work in progress finish
+            for delivery in consumer.in_flight.values():
+                delivery.timer.cancel()
+                lost += 1
+                self._emit(
+                    ev.Lost(
+                        t=now,
+                        msg=delivery.entry.message.id,
+                        queue=delivery.queue,
+                        consumer_tag=consumer.tag,
+                        reason="auto-ack consumer crashed while processing",
+                    )
+                )
+            consumer.in_flight.clear()
+        unacked = list(consumer.channel.unacked.values())
+        consumer.channel.unacked.clear()
+        for delivery in unacked:
+            if delivery.timer is not None:
+                delivery.timer.cancel()
+        if q is not None:
+            q.consumers.remove(consumer)
+            q.unacked -= 0 if q.is_stream else len(unacked)
+            if requeue and not q.is_stream:
+                for delivery in unacked:
+                    self._return(q, delivery.entry, why)
+        if state == "crashed":
+            self._emit(
+                ev.ConsumerCrashed(
+                    t=now,
+                    consumer_tag=consumer.tag,
+                    queue=consumer.queue,
+                    requeued=len(unacked),
+                    lost=lost,
+                )
+            )
+        else:
+            self._emit(
+                ev.ConsumerCancelled(
+                    t=now,
+                    consumer_tag=consumer.tag,
+                    queue=consumer.queue,
+                    requeued=len(unacked),
+                    reason=why,
+                )
+            )
+        if q is None or q.name not in self.queues:
+            return
+        if q.single_active and was_active:
+            self._promote(q)
+        live = [c for c in q.consumers if c.state in ("active", "waiting")]
+        if not live and q.auto_delete and q.ever_consumed and why != "queue deleted":
+            self._remove_queue(q, "auto-deleted (last consumer gone)")
+        elif q.exclusive and state == "crashed" and q.owner == consumer.tag:
+            self._remove_queue(q, "deleted (exclusive owner's connection closed)")
+        else:
+            self._kick(q)
+
+    def _promote(self, q: Queue) -> None:
+        nxt = next((c for c in q.consumers if c.state == "waiting"), None)
+        if nxt is not None:
+            nxt.state = "active"
+        self._emit(
+            ev.SingleActiveConsumerChanged(
+                t=self.clock.now, queue=q.name, consumer_tag=nxt.tag if nxt else None
+            )
+        )
+
+    # -- push ----------------------------------------------------------------------
+    def _kick(self, q: Queue) -> None:
+        """Schedule one delivery attempt unless one is already pending."""
+        if q.dispatch_timer is None and q.consumers:
+            q.dispatch_timer = self.clock.schedule(self.network_delay, self._dispatch, q)
+
+    def _dispatch(self, q: Queue) -> None:
+        """Deliver one message to the next consumer with credit, then schedule the next."""
+        q.dispatch_timer = None
+        if q.name not in self.queues:
+            return
+        if q.is_stream:
+            if self._dispatch_stream(q):
+                self._kick(q)
+            return
+        if q.may_expire:
+            self._expire(q, strict=True)
+        if not len(q.store):
+            return
+        best = None
+        for c in q.consumers:
+            if (
+                c.state == "active"
+                and c.has_credit()
+                and (best is None or c.priority > best.priority)
+            ):
+                best = c
+        if best is None:
+            return
+        entry = q.store.pop()
+        q.bytes -= entry.message.size
+        if not q.single_active and len(q.consumers) > 1:
+            q.consumers.remove(best)
+            q.consumers.append(best)
+        self._deliver(q, best, entry)
+        if q.may_expire:
+            self._reschedule_expiry(q)
+        if len(q.store):
+            self._kick(q)
+
+    def _dispatch_stream(self, q: Queue) -> bool:
+        log = q.store
+        for c in q.consumers:
+            if c.state == "active" and c.has_credit() and c.stream_next < log.end:
+                c.stream_next = max(c.stream_next, log.first_offset)
+                entry = log.at(c.stream_next)
+                c.stream_next += 1
+                self._deliver(q, c, entry)
+                return True
+        return False
+
+    def _deliver(self, q: Queue, c: Consumer, entry: Entry) -> None:
+        now = self.clock.now
+        c.delivered += 1
+        delivery = c.channel.open(entry, q.name)
+        redelivered = entry.redelivered
+        if c.auto_ack:
+            del c.channel.unacked[delivery.tag]
+            if c.behaviour == "auto":
+                c.in_flight[delivery.tag] = delivery
+        elif not q.is_stream:
+            q.unacked += 1
+        self._emit(
+            ev.Delivered(
+                t=now,
+                msg=entry.message.id,
+                queue=q.name,
+                consumer_tag=c.tag,
+                delivery_tag=delivery.tag,
+                redelivered=redelivered,
+                delivery_count=entry.returns,
+                auto_ack=c.auto_ack,
+                offset=entry.offset,
+            )
+        )
+        if c.behaviour == "auto":
+            start = c.busy_until if c.busy_until > now else now
+            c.busy_until = done = start + c.processing_time
+            delivery.timer = self.clock.at(done, self._processed, c, delivery)
+
+    def _processed(self, c: Consumer, delivery: Delivery) -> None:
+        """A simulated consumer finished a message: ack it, or nack it on a failure."""
+        delivery.timer = None
+        failed = c.failure_rate > 0 and self.rng.random() < c.failure_rate
+        if c.auto_ack:
+            c.in_flight.pop(delivery.tag, None)
+            if failed:
+                self._emit(
+                    ev.Lost(
+                        t=self.clock.now,
+                        msg=delivery.entry.message.id,
+                        queue=delivery.queue,
+                        consumer_tag=c.tag,
+                        reason="processing failed after auto-ack",
+                    )
+                )
+            return
+        if failed:
+            self._settle(c.channel, c, delivery.tag, False, "nack", c.requeue_on_failure)
+        else:
+            self._settle(c.channel, c, delivery.tag, False, "ack", False)
+
+    # -- acknowledgements ----------------------------------------------------------
+    def basic_ack(self, consumer_tag: str, delivery_tag: int, multiple: bool = False) -> None:
+        channel, consumer = self._channel(consumer_tag, delivery_tag, multiple)
+        self._settle(channel, consumer, delivery_tag, multiple, "ack", False)
+
+    def basic_nack(
+        self, consumer_tag: str, delivery_tag: int, multiple: bool = False, requeue: bool = True
+    ) -> None:
+        channel, consumer = self._channel(consumer_tag, delivery_tag, multiple)
+        self._settle(channel, consumer, delivery_tag, multiple, "nack", requeue)
+
+    def basic_reject(self, consumer_tag: str, delivery_tag: int, requeue: bool = True) -> None:
+        channel, consumer = self._channel(consumer_tag, delivery_tag, False)
+        self._settle(channel, consumer, delivery_tag, False, "reject", requeue)
+
+    def _channel(
+        self, tag: str, delivery_tag: int, multiple: bool
+    ) -> tuple[Channel, Consumer | None]:
+        consumer = self.consumers.get(tag)
+        channel = consumer.channel if consumer is not None else self.getters.get(tag)
+        if channel is None:
+            raise NotFound(f"NOT_FOUND - no consumer or channel '{tag}'")
+        if isinstance(delivery_tag, bool) or not isinstance(delivery_tag, int):
+            raise ValidationError(f"delivery tag must be an integer, got {delivery_tag!r}")
+        if not (multiple and delivery_tag == 0) and delivery_tag not in channel.unacked:
+            raise ValidationError(f"PRECONDITION_FAILED - unknown delivery tag {delivery_tag}")
+        return channel, consumer
+
+    def _settle(
+        self,
+        channel: Channel,
+        c: Consumer | None,
+        tag: int,
+        multiple: bool,
+        how: str,
+        requeue: bool,
+    ) -> None:
+        now = self.clock.now
+        emit = self._emit
+        touched: dict[str, Queue] = {}
+        for d in channel.settle(tag, multiple):
+            if d.timer is not None:
+                d.timer.cancel()
+                d.timer = None
+            mid = d.entry.message.id
+            q = self.queues.get(d.queue)
+            if how == "ack":
+                emit(
+                    ev.Acked(
+                        t=now, msg=mid, queue=d.queue, consumer_tag=channel.name, delivery_tag=d.tag
+                    )
+                )
+            elif how == "nack":
+                emit(
+                    ev.Nacked(
+                        t=now,
+                        msg=mid,
+                        queue=d.queue,
+                        consumer_tag=channel.name,
+                        delivery_tag=d.tag,
+                        requeue=requeue,
+                    )
+                )
+            else:
+                emit(
+                    ev.Rejected(
+                        t=now,
+                        msg=mid,
+                        queue=d.queue,
+                        consumer_tag=channel.name,
+                        delivery_tag=d.tag,
+                        requeue=requeue,
+                    )
+                )
+            if c is not None:
+                if how == "ack":
+                    c.acked += 1
+                else:
+                    c.nacked += 1
+            if q is None:
+                continue
+            touched[q.name] = q
+            if q.is_stream:
+                continue
+            q.unacked -= 1
+            if how == "ack":
+                continue
+            if requeue:
+                self._return(q, d.entry, f"basic.{how} with requeue")
+            else:
+                self._dead_letter(q, d.entry, "rejected")
+        for q in touched.values():
+            self._kick(q)
+
+    def _return(self, q: Queue, entry: Entry, why: str) -> None:
+        """Put an unacked message back; quorum queues count it towards the delivery limit."""
+        entry.returns += 1
+        entry.redelivered = True
+        if q.type == "quorum" and q.delivery_limit is not None and entry.returns > q.delivery_limit:
+            self._dead_letter(q, entry, "delivery_limit")
+            return
+        position = q.store.requeue(entry)
+        q.bytes += entry.message.size
+        self._emit(
+            ev.Requeued(
+                t=self.clock.now, msg=entry.message.id, queue=q.name, position=position, reason=why
+            )
+        )
+        if q.may_expire:
+            self._reschedule_expiry(q)
+        self._kick(q)
+
+    # -- pull ----------------------------------------------------------------------
+    def basic_get(
+        self, queue: str, auto_ack: bool = False, getter: str = "get"
+    ) -> GetResult | None:
+        q = self._queue(queue)
+        if q.is_stream:
+            raise ValidationError(
+                f"NOT_IMPLEMENTED - basic.get not supported by stream queues queue '{queue}'",
+                code=NOT_IMPLEMENTED,
+            )
+        if not isinstance(getter, str) or not getter or getter in self.consumers:
+            raise ValidationError(f"getter must be a name not used by a consumer, got {getter!r}")
+        if q.may_expire:
+            self._expire(q, strict=False)
+        entry = q.store.pop()
+        if entry is None:
+            return None
+        q.bytes -= entry.message.size
+        if q.may_expire:
+            self._reschedule_expiry(q)
+        channel = self.getters.setdefault(getter, Channel(getter))
+        delivery = channel.open(entry, q.name)
+        if auto_ack:
+            del channel.unacked[delivery.tag]
+        else:
+            q.unacked += 1
+        msg = entry.message
+        self._emit(
+            ev.Delivered(
+                t=self.clock.now,
+                msg=msg.id,
+                queue=q.name,
+                consumer_tag=getter,
+                delivery_tag=delivery.tag,
+                redelivered=entry.redelivered,
+                delivery_count=entry.returns,
+                auto_ack=auto_ack,
+                get=True,
+            )
+        )
+        return GetResult(
+            msg=msg.id,
+            delivery_tag=delivery.tag,
+            redelivered=entry.redelivered,
+            exchange=msg.exchange,
+            routing_key=msg.routing_key,
+            properties=self._delivered_properties(q, entry),
+            body=msg.body,
+            message_count=len(q.store),
+        )
+
+    @staticmethod
+    def _delivered_properties(q: Queue, entry: Entry) -> Properties:
+        """Properties as the consumer sees them (quorum queues add x-delivery-count)."""
+        props = entry.message.properties
+        if q.type != "quorum":
+            return props
+        headers = {**props.headers, "x-delivery-count": entry.returns}
+        return Properties(
+            headers=headers,
+            priority=props.priority,
+            expiration=props.expiration,
+            message_id=props.message_id,
+            correlation_id=props.correlation_id,
+            timestamp=props.timestamp,
+            delivery_mode=props.delivery_mode,
+            content_type=props.content_type,
+        )

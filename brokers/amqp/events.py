@@ -1,0 +1,323 @@
+"""The RabbitMQ events: what the AMQP model did to exchanges, queues, consumers and messages.
+
+Every event about a message carries `msg`, the engine-assigned id ("m1", "m2", ...)
+given at publish time. A message fanned out to several queues keeps the one id in each
+queue (events name the `queue`, so `(msg, queue)` names one copy), and a dead-lettered
+copy keeps the id of the message it came from, so the inspector can follow a journey
+through any number of dead-letter hops. Fields are small, plain values: these go to a UI.
+Leaves out connection and channel lifecycle (each simulated consumer is its own channel).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from brokers.events import Event
+
+
+def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is tuple or kind is list:
+        return [_plain(v) for v in value]
+    if kind is dict:
+        return {str(k): _plain(v) for k, v in value.items()}
+    if kind is bytes:
+        return value.decode("utf-8", "replace")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AmqpEvent(Event):
+    """Base of the RabbitMQ events (no kind of its own)."""
+
+    broker = "amqp"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with `kind` and `broker` added (fast path for scalar fields)."""
+        data = {}
+        for name in self._names:  # type: ignore[attr-defined]
+            value = getattr(self, name)
+            data[name] = value if type(value) in _SCALARS else _plain(value)
+        data["kind"] = self.kind
+        data["broker"] = "amqp"
+        return data
+
+
+@dataclass(frozen=True)
+class Match:
+    """One binding that matched during routing, and why in words."""
+
+    source: str
+    destination: str
+    destination_type: str  # "queue" or "exchange"
+    binding_key: str
+    reason: str
+
+
+# -- topology ------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class ExchangeDeclared(AmqpEvent):
+    kind = "exchange_declared"
+    exchange: str
+    type: str
+    internal: bool = False
+    auto_delete: bool = False
+    alternate_exchange: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExchangeDeleted(AmqpEvent):
+    kind = "exchange_deleted"
+    exchange: str
+    reason: str = "deleted"
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueDeclared(AmqpEvent):
+    kind = "queue_declared"
+    queue: str
+    type: str
+    arguments: dict
+    exclusive: bool = False
+    auto_delete: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueDeleted(AmqpEvent):
+    kind = "queue_deleted"
+    queue: str
+    messages: int
+    reason: str = "deleted"
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueuePurged(AmqpEvent):
+    kind = "queue_purged"
+    queue: str
+    messages: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bound(AmqpEvent):
+    kind = "bound"
+    source: str
+    destination: str
+    destination_type: str
+    routing_key: str
+    arguments: dict
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unbound(AmqpEvent):
+    kind = "unbound"
+    source: str
+    destination: str
+    destination_type: str
+    routing_key: str
+    reason: str = "unbind"
+
+
+# -- publishing and routing ----------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class Published(AmqpEvent):
+    kind = "published"
+    msg: str
+    exchange: str
+    routing_key: str
+    size: int
+    publisher: str = ""
+    mandatory: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Routed(AmqpEvent):
+    kind = "routed"
+    msg: str
+    exchange: str
+    routing_key: str
+    queues: tuple[str, ...]
+    matches: tuple[Match, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unroutable(AmqpEvent):
+    kind = "unroutable"
+    msg: str
+    exchange: str
+    routing_key: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Returned(AmqpEvent):
+    kind = "returned"
+    msg: str
+    exchange: str
+    routing_key: str
+    reply_code: int = 312
+    reply_text: str = "NO_ROUTE"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Confirmed(AmqpEvent):
+    kind = "confirmed"
+    msg: str
+    ack: bool
+    reason: str = ""
+
+
+# -- queue life of a message ---------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class Enqueued(AmqpEvent):
+    kind = "enqueued"
+    msg: str
+    queue: str
+    depth: int
+    offset: int | None = None  # streams only
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivered(AmqpEvent):
+    kind = "delivered"
+    msg: str
+    queue: str
+    consumer_tag: str
+    delivery_tag: int
+    redelivered: bool
+    delivery_count: int
+    auto_ack: bool = False
+    get: bool = False  # pulled with basic.get rather than pushed
+    offset: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Acked(AmqpEvent):
+    kind = "acked"
+    msg: str
+    queue: str
+    consumer_tag: str
+    delivery_tag: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Nacked(AmqpEvent):
+    kind = "nacked"
+    msg: str
+    queue: str
+    consumer_tag: str
+    delivery_tag: int
+    requeue: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rejected(AmqpEvent):
+    kind = "rejected"
+    msg: str
+    queue: str
+    consumer_tag: str
+    delivery_tag: int
+    requeue: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Requeued(AmqpEvent):
+    kind = "requeued"
+    msg: str
+    queue: str
+    position: int  # 0 is the head
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadLettered(AmqpEvent):
+    kind = "dead_lettered"
+    msg: str
+    queue: str
+    reason: str  # rejected, expired, maxlen, delivery_limit
+    exchange: str
+    routing_keys: tuple[str, ...]
+    x_death: tuple[dict, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Expired(AmqpEvent):
+    kind = "expired"
+    msg: str
+    queue: str
+    ttl_ms: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dropped(AmqpEvent):
+    kind = "dropped"
+    msg: str
+    queue: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lost(AmqpEvent):
+    kind = "lost"
+    msg: str
+    queue: str
+    consumer_tag: str
+    reason: str
+
+
+# -- consumers -----------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class ConsumerStarted(AmqpEvent):
+    kind = "consumer_started"
+    consumer_tag: str
+    queue: str
+    prefetch: int
+    auto_ack: bool
+    active: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerCancelled(AmqpEvent):
+    kind = "consumer_cancelled"
+    consumer_tag: str
+    queue: str
+    requeued: int
+    reason: str = "basic.cancel"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerCrashed(AmqpEvent):
+    kind = "consumer_crashed"
+    consumer_tag: str
+    queue: str
+    requeued: int
+    lost: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerRestarted(AmqpEvent):
+    kind = "consumer_restarted"
+    consumer_tag: str
+    queue: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SingleActiveConsumerChanged(AmqpEvent):
+    kind = "single_active_consumer_changed"
+    queue: str
+    consumer_tag: str | None
+
+
+def _cache_field_names() -> None:
+    for cls in list(globals().values()):
+        if isinstance(cls, type) and issubclass(cls, AmqpEvent):
+            cls._names = tuple(f.name for f in dataclasses.fields(cls))
+
+
+_cache_field_names()

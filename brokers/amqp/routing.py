@@ -1,0 +1,317 @@
+"""Exchanges and bindings: how RabbitMQ picks destinations for one routing key.
+
+Models the four exchange types: direct (exact key, a dict lookup), fanout (every
+binding), topic (a trie over words, as RabbitMQ's own topic trie: `*` is exactly one
+word, `#` zero or more, and the empty key has zero words), and headers (`x-match`
+all/any, with or without `x-` headers, values compared with their AMQP type class).
+Each match comes with a reason in words. The walk across exchange-to-exchange bindings
+and alternate exchanges lives in `brokers.amqp.model`; this module answers for one
+exchange. Leaves out the consistent-hash and other plugin exchange types, and
+sender-selected distribution (CC/BCC headers).
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def freeze(value: Any) -> Any:
+    """A hashable stand-in for an argument table, so bindings can be compared."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(freeze(v) for v in value)
+    return (type_class(value), value)
+
+
+@dataclass(eq=False)
+class Binding:
+    """A binding from exchange `source` to a queue or exchange."""
+
+    source: str
+    destination: str
+    destination_type: str  # "queue" or "exchange"
+    routing_key: str
+    arguments: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple:
+        """Identity as RabbitMQ sees it: endpoints, key and arguments."""
+        return (
+            self.destination_type,
+            self.destination,
+            self.routing_key,
+            freeze(self.arguments),
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """Plain data for the live view."""
+        return {
+            "source": self.source,
+            "destination": self.destination,
+            "destination_type": self.destination_type,
+            "routing_key": self.routing_key,
+            "arguments": dict(self.arguments),
+        }
+
+
+# -- topic ---------------------------------------------------------------------------
+def topic_words(key: str) -> list[str]:
+    """Split a routing key into words; the empty key has zero words, as in RabbitMQ."""
+    return key.split(".") if key else []
+
+
+class _Node:
+    __slots__ = ("words", "star", "hash", "bindings")
+
+    def __init__(self) -> None:
+        self.words: dict[str, _Node] = {}
+        self.star: _Node | None = None
+        self.hash: _Node | None = None
+        self.bindings: list[Binding] = []
+
+    def child(self, word: str) -> _Node:
+        if word == "*":
+            self.star = self.star or _Node()
+            return self.star
+        if word == "#":
+            self.hash = self.hash or _Node()
+            return self.hash
+        return self.words.setdefault(word, _Node())
+
+    def empty(self) -> bool:
+        return not (self.words or self.star or self.hash or self.bindings)
+
+
+class TopicTrie:
+    """Topic bindings in a trie keyed by pattern words; match cost follows the key, not the binding count."""
+
+    def __init__(self) -> None:
+        self.root = _Node()
+
+    def add(self, binding: Binding) -> None:
+        """Insert a binding under its pattern's words."""
+        node = self.root
+        for word in topic_words(binding.routing_key):
+            node = node.child(word)
+        node.bindings.append(binding)
+
+    def remove(self, binding: Binding) -> None:
+        """Remove a binding and prune branches left empty."""
+        path = [self.root]
+        words = topic_words(binding.routing_key)
+        for word in words:
+            node = path[-1]
+            nxt = node.star if word == "*" else node.hash if word == "#" else node.words.get(word)
+            if nxt is None:
+                return
+            path.append(nxt)
+        path[-1].bindings.remove(binding)
+        for depth in range(len(words), 0, -1):
+            node, parent, word = path[depth], path[depth - 1], words[depth - 1]
+            if not node.empty():
+                break
+            if word == "*":
+                parent.star = None
+            elif word == "#":
+                parent.hash = None
+            else:
+                del parent.words[word]
+
+    def match(self, key: str) -> list[Binding]:
+        """Bindings whose pattern matches `key` (each once, in trie order)."""
+        out: list[Binding] = []
+        _walk(self.root, topic_words(key), 0, out)
+        if len(out) > 1:
+            out = list(dict.fromkeys(out))
+        return out
+
+
+def _walk(node: _Node, words: list[str], i: int, out: list[Binding]) -> None:
+    n = len(words)
+    if i == n and node.bindings:
+        out.extend(node.bindings)
+    hashed = node.hash
+    if hashed is not None:
+        for j in range(i, n + 1):
+            _walk(hashed, words, j, out)
+    if i < n:
+        nxt = node.words.get(words[i])
+        if nxt is not None:
+            _walk(nxt, words, i + 1, out)
+        if node.star is not None:
+            _walk(node.star, words, i + 1, out)
+
+
+def explain_topic(pattern: str, key: str) -> str:
+    """Which pattern words took which key words, e.g. "a=a *=b #=c.d"."""
+    pairs = _align(topic_words(pattern), topic_words(key))
+    if pairs is None:
+        return f"pattern {pattern!r} does not match {key!r}"
+    shown = " ".join(f"{p}={'.'.join(ws) if ws else '(nothing)'}" for p, ws in pairs)
+    return f"pattern {pattern!r} matches {key!r}: {shown}" if pairs else "empty pattern, empty key"
+
+
+def _align(pattern: list[str], words: list[str]) -> list[tuple[str, list[str]]] | None:
+    if not pattern:
+        return [] if not words else None
+    head, rest = pattern[0], pattern[1:]
+    if head == "#":
+        for take in range(len(words) + 1):
+            tail = _align(rest, words[take:])
+            if tail is not None:
+                return [(head, words[:take]), *tail]
+        return None
+    if not words or (head != "*" and head != words[0]):
+        return None
+    tail = _align(rest, words[1:])
+    return None if tail is None else [(head, words[:1]), *tail]
+
+
+# -- headers -------------------------------------------------------------------------
+def type_class(value: Any) -> str:
+    """The AMQP field type class RabbitMQ compares by: a long never equals a string."""
+    if value is None:
+        return "void"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, decimal.Decimal):
+        return "decimal"
+    if isinstance(value, str | bytes):
+        return "str"
+    if isinstance(value, datetime.datetime):
+        return "timestamp"
+    if isinstance(value, dict):
+        return "table"
+    if isinstance(value, list | tuple):
+        return "array"
+    return type(value).__name__
+
+
+def _same(a: Any, b: Any) -> bool:
+    if type_class(a) != type_class(b):
+        return False
+    if isinstance(a, bytes) != isinstance(b, bytes):
+        a = a.decode("utf-8", "replace") if isinstance(a, bytes) else a
+        b = b.decode("utf-8", "replace") if isinstance(b, bytes) else b
+    return a == b
+
+
+def headers_match(binding_args: dict[str, Any], headers: dict[str, Any]) -> tuple[bool, str]:
+    """Whether a headers binding matches a message's headers, and why in words."""
+    mode = binding_args.get("x-match", "all")
+    with_x = mode.endswith("-with-x")
+    wanted = {
+        k: v
+        for k, v in binding_args.items()
+        if k != "x-match" and (with_x or not k.startswith("x-"))
+    }
+    results = []
+    for k, v in wanted.items():
+        if k not in headers:
+            results.append((False, f"{k} missing"))
+        elif _same(v, headers[k]):
+            results.append((True, f"{k}={v!r} ok"))
+        else:
+            results.append((False, f"{k}: wanted {v!r}, got {headers[k]!r}"))
+    if mode.startswith("all"):
+        ok = all(r for r, _ in results)
+    else:
+        ok = any(r for r, _ in results)
+    detail = "; ".join(text for _, text in results) or "empty binding table"
+    return ok, f"x-match={mode}: {detail}"
+
+
+# -- exchanges -----------------------------------------------------------------------
+class Exchange:
+    """One exchange with the bindings where it is the source, indexed by its type."""
+
+    def __init__(
+        self,
+        name: str,
+        exchange_type: str,
+        *,
+        durable: bool = True,
+        auto_delete: bool = False,
+        internal: bool = False,
+        arguments: dict[str, Any] | None = None,
+        builtin: bool = False,
+    ) -> None:
+        self.name = name
+        self.type = exchange_type
+        self.durable = durable
+        self.auto_delete = auto_delete
+        self.internal = internal
+        self.arguments = dict(arguments or {})
+        self.alternate: str | None = self.arguments.get("alternate-exchange")
+        self.builtin = builtin
+        self.bindings: dict[tuple, Binding] = {}
+        self._direct: dict[str, list[Binding]] = {}
+        self._trie = TopicTrie()
+
+    def add(self, binding: Binding) -> bool:
+        """Add a binding; False when an identical one exists."""
+        if binding.key in self.bindings:
+            return False
+        self.bindings[binding.key] = binding
+        if self.type == "direct":
+            self._direct.setdefault(binding.routing_key, []).append(binding)
+        elif self.type == "topic":
+            self._trie.add(binding)
+        return True
+
+    def remove(self, key: tuple) -> Binding | None:
+        """Remove the binding with this identity, if any."""
+        binding = self.bindings.pop(key, None)
+        if binding is None:
+            return None
+        if self.type == "direct":
+            same = self._direct[binding.routing_key]
+            same.remove(binding)
+            if not same:
+                del self._direct[binding.routing_key]
+        elif self.type == "topic":
+            self._trie.remove(binding)
+        return binding
+
+    def match(self, routing_key: str, headers: dict[str, Any]) -> list[tuple[Binding, str]]:
+        """Bindings that take this message, each with the reason it matched."""
+        kind = self.type
+        if kind == "direct":
+            found = self._direct.get(routing_key)
+            if not found:
+                return []
+            reason = f"routing key {routing_key!r} equals binding key"
+            return [(b, reason) for b in found]
+        if kind == "fanout":
+            return [(b, "fanout: every binding") for b in self.bindings.values()]
+        if kind == "topic":
+            return [
+                (b, explain_topic(b.routing_key, routing_key))
+                for b in self._trie.match(routing_key)
+            ]
+        out = []
+        for b in self.bindings.values():
+            ok, why = headers_match(b.arguments, headers)
+            if ok:
+                out.append((b, why))
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """Plain data for the live view."""
+        return {
+            "name": self.name,
+            "type": self.type,
+            "internal": self.internal,
+            "durable": self.durable,
+            "auto_delete": self.auto_delete,
+            "arguments": dict(self.arguments),
+            "builtin": self.builtin,
+        }
