@@ -10,6 +10,7 @@ consumer. Leaves out global QoS, channel flow and consumer timeouts.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from brokers.amqp.queues import Entry
@@ -18,13 +19,12 @@ from brokers.amqp.queues import Entry
 class Delivery:
     """A message handed to a channel and not yet settled."""
 
-    __slots__ = ("tag", "entry", "queue", "timer")
+    __slots__ = ("tag", "entry", "queue")
 
     def __init__(self, tag: int, entry: Entry, queue: str) -> None:
         self.tag = tag
         self.entry = entry
         self.queue = queue
-        self.timer: Any = None  # completion of simulated processing
 
 
 class Channel:
@@ -81,6 +81,8 @@ class Consumer:
         self.channel = Channel(tag)
         self.busy_until = 0.0
         self.in_flight: dict[int, Delivery] = {}  # auto-ack deliveries still being processed
+        self.work: deque[tuple[float, Delivery]] = deque()  # (done at, delivery), in order
+        self.timer: Any = None  # finishes work[0]
         self.stream_next = 0
         self.delivered = 0
         self.acked = 0

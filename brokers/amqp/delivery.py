@@ -19,7 +19,7 @@ from typing import Any
 
 from brokers.amqp import events as ev
 from brokers.amqp.api import GetResult, Properties
-from brokers.amqp.consumers import Channel, Consumer, Delivery
+from brokers.amqp.consumers import Channel, Consumer
 from brokers.amqp.queues import Entry, Queue
 from brokers.amqp.validation import (
     NOT_IMPLEMENTED,
@@ -183,9 +183,12 @@ class Deliveries:
         consumer.state = state
         now = self.clock.now
         lost = 0
-        if state == "crashed":  # a clean cancel lets auto-ack work in progress finish
+        if consumer.timer is not None:
+            consumer.timer.cancel()
+            consumer.timer = None
+        consumer.work.clear()
+        if state == "crashed":  # a clean cancel counts auto-ack work in progress as done
             for delivery in consumer.in_flight.values():
-                delivery.timer.cancel()
                 lost += 1
                 self._emit(
                     ev.Lost(
@@ -196,12 +199,9 @@ class Deliveries:
                         reason="auto-ack consumer crashed while processing",
                     )
                 )
-            consumer.in_flight.clear()
+        consumer.in_flight.clear()
         unacked = list(consumer.channel.unacked.values())
         consumer.channel.unacked.clear()
-        for delivery in unacked:
-            if delivery.timer is not None:
-                delivery.timer.cancel()
         if q is not None:
             q.consumers.remove(consumer)
             q.unacked -= 0 if q.is_stream else len(unacked)
@@ -267,7 +267,8 @@ class Deliveries:
             return
         if q.may_expire:
             self._expire(q, strict=True)
-        if not len(q.store):
+        store = q.store
+        if not store:
             return
         best = None
         for c in q.consumers:
@@ -279,7 +280,7 @@ class Deliveries:
                 best = c
         if best is None:
             return
-        entry = q.store.pop()
+        entry = store.pop()
         q.bytes -= entry.message.size
         if not q.single_active and len(q.consumers) > 1:
             q.consumers.remove(best)
@@ -287,8 +288,8 @@ class Deliveries:
         self._deliver(q, best, entry)
         if q.may_expire:
             self._reschedule_expiry(q)
-        if len(q.store):
-            self._kick(q)
+        if store and q.dispatch_timer is None:
+            q.dispatch_timer = self.clock.schedule(self.network_delay, self._dispatch, q)
 
     def _dispatch_stream(self, q: Queue) -> bool:
         log = q.store
@@ -328,14 +329,32 @@ class Deliveries:
         if c.behaviour == "auto":
             start = c.busy_until if c.busy_until > now else now
             c.busy_until = done = start + c.processing_time
-            delivery.timer = self.clock.at(done, self._processed, c, delivery)
+            if done == now and not c.work:
+                self._finish(c, delivery)  # instant processing: settle in the same step
+                return
+            c.work.append((done, delivery))
+            if c.timer is None:
+                c.timer = self.clock.at(done, self._processed, c)
 
-    def _processed(self, c: Consumer, delivery: Delivery) -> None:
-        """A simulated consumer finished a message: ack it, or nack it on a failure."""
-        delivery.timer = None
+    def _processed(self, c: Consumer) -> None:
+        """A simulated consumer finished its oldest message.
+
+        One timer per consumer (for the message it is working on) keeps the clock's heap
+        as small as the number of consumers, whatever the prefetch.
+        """
+        _, delivery = c.work.popleft()
+        c.timer = self.clock.at(c.work[0][0], self._processed, c) if c.work else None
+        self._finish(c, delivery)
+
+    def _finish(self, c: Consumer, delivery: Any) -> None:
+        """Ack a processed message, or nack it on a simulated failure."""
+        if c.auto_ack:
+            if c.in_flight.pop(delivery.tag, None) is None:
+                return
+        elif c.channel.unacked.get(delivery.tag) is not delivery:
+            return  # settled meanwhile by an explicit call
         failed = c.failure_rate > 0 and self.rng.random() < c.failure_rate
         if c.auto_ack:
-            c.in_flight.pop(delivery.tag, None)
             if failed:
                 self._emit(
                     ev.Lost(
@@ -349,8 +368,25 @@ class Deliveries:
             return
         if failed:
             self._settle(c.channel, c, delivery.tag, False, "nack", c.requeue_on_failure)
-        else:
-            self._settle(c.channel, c, delivery.tag, False, "ack", False)
+            return
+        # the common case, kept short: one ack of one delivery
+        del c.channel.unacked[delivery.tag]
+        c.acked += 1
+        self._emit(
+            ev.Acked(
+                t=self.clock.now,
+                msg=delivery.entry.message.id,
+                queue=delivery.queue,
+                consumer_tag=c.tag,
+                delivery_tag=delivery.tag,
+            )
+        )
+        q = self.queues.get(delivery.queue)
+        if q is not None:
+            if not q.is_stream:
+                q.unacked -= 1
+            if q.dispatch_timer is None:
+                q.dispatch_timer = self.clock.schedule(self.network_delay, self._dispatch, q)
 
     # -- acknowledgements ----------------------------------------------------------
     def basic_ack(self, consumer_tag: str, delivery_tag: int, multiple: bool = False) -> None:
@@ -393,9 +429,6 @@ class Deliveries:
         emit = self._emit
         touched: dict[str, Queue] = {}
         for d in channel.settle(tag, multiple):
-            if d.timer is not None:
-                d.timer.cancel()
-                d.timer = None
             mid = d.entry.message.id
             q = self.queues.get(d.queue)
             if how == "ack":

@@ -23,14 +23,13 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if kind is dict:
         return {str(k): _plain(v) for k, v in value.items()}
+    if kind is Match:
+        return dict(value.__dict__)
     if kind is bytes:
         return value.decode("utf-8", "replace")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return value
-
-
-_SCALARS = (str, int, float, bool, type(None))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,11 +39,14 @@ class AmqpEvent(Event):
     broker = "amqp"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict with `kind` and `broker` added (fast path for scalar fields)."""
-        data = {}
-        for name in self._names:  # type: ignore[attr-defined]
-            value = getattr(self, name)
-            data[name] = value if type(value) in _SCALARS else _plain(value)
+        """A JSON-ready dict with `kind` and `broker` added.
+
+        Fast path for the live view: copy the instance dict, then convert only the
+        fields that hold tuples, tables or nested records.
+        """
+        data = self.__dict__.copy()
+        for name in self._nested:  # type: ignore[attr-defined]
+            data[name] = _plain(data[name])
         data["kind"] = self.kind
         data["broker"] = "amqp"
         return data
@@ -314,10 +316,38 @@ class SingleActiveConsumerChanged(AmqpEvent):
     consumer_tag: str | None
 
 
-def _cache_field_names() -> None:
+def _fast_init(cls: type) -> None:
+    """Give an event class a plain `__init__` that fills `__dict__` directly.
+
+    A frozen dataclass sets each field through `object.__setattr__`, about 3 us for
+    ten fields; events are made several times per message, so this one writes the
+    instance dict at once. Signature, defaults, equality and frozenness stay the same.
+    """
+    params, sets = [], []
+    for f in dataclasses.fields(cls):
+        default = "" if f.default is dataclasses.MISSING else f"={f.default!r}"
+        params.append(f"{f.name}{default}")
+        sets.append(f"d[{f.name!r}] = {f.name}")
+    source = f"def __init__(self, *, {', '.join(params)}):\n    d = self.__dict__\n    " + (
+        "\n    ".join(sets)
+    )
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # the same technique dataclasses itself uses
+    namespace["__init__"].__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = namespace["__init__"]
+
+
+def _prepare_event_classes() -> None:
+    """Record the fields that need converting for JSON and install the fast init."""
+    scalar = ("str", "int", "float", "bool", "None")
     for cls in list(globals().values()):
-        if isinstance(cls, type) and issubclass(cls, AmqpEvent):
-            cls._names = tuple(f.name for f in dataclasses.fields(cls))
+        if isinstance(cls, type) and issubclass(cls, AmqpEvent) and cls is not AmqpEvent:
+            cls._nested = tuple(
+                f.name
+                for f in dataclasses.fields(cls)
+                if not all(part.strip() in scalar for part in str(f.type).split("|"))
+            )
+            _fast_init(cls)
 
 
-_cache_field_names()
+_prepare_event_classes()

@@ -38,7 +38,9 @@ class Publishing:
         mandatory: bool = False,
         publisher: str = "",
     ) -> str:
-        x = self._exchange(exchange)
+        x = self.exchanges.get(exchange) if type(exchange) is str else None
+        if x is None:
+            x = self._exchange(exchange)
         if x.internal:
             raise AccessRefused(
                 f"ACCESS_REFUSED - cannot publish to internal exchange '{exchange}' in vhost '/'"
@@ -113,17 +115,8 @@ class Publishing:
     ) -> tuple[tuple[str, ...], tuple[ev.Match, ...]]:
         """Queues reached from `start` (each once) and every binding that matched."""
         if start.name == "":
-            if routing_key in self.queues:
-                return (routing_key,), (
-                    ev.Match(
-                        "",
-                        routing_key,
-                        "queue",
-                        routing_key,
-                        "default exchange: routing key names the queue",
-                    ),
-                )
-            return (), ()
+            q = self.queues.get(routing_key)
+            return ((), ()) if q is None else q.default_route
         queues: dict[str, None] = {}
         matches: list[ev.Match] = []
         seen = {start.name}

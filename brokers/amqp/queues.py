@@ -24,6 +24,7 @@ from collections import deque
 from typing import Any
 
 from brokers.amqp.api import Properties
+from brokers.amqp.events import Match
 
 
 class Message:
@@ -341,11 +342,17 @@ class Queue:
         self.consumers: list[Any] = []  # round-robin order
         self.owner: str | None = None  # consumer tag holding an exclusive queue
         self.ever_consumed = False
+        #: the route a default-exchange publish to this queue takes (immutable, shared)
+        self.default_route = (
+            (name,),
+            (Match("", name, "queue", name, "default exchange: routing key names the queue"),),
+        )
         self.dispatch_timer: Any = None
         self.expiry_timer: Any = None
 
     @property
     def ready(self) -> int:
+        """Messages waiting for delivery (for streams: messages in the log)."""
         return len(self.store)
 
     def full(self, extra_bytes: int = 0) -> bool:

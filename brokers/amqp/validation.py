@@ -76,9 +76,10 @@ def check_name(kind: str, name: Any, *, declaring: bool = False) -> str:
 
 def check_routing_key(key: Any) -> str:
     """A routing or binding key: a string of at most 255 UTF-8 bytes."""
-    if not isinstance(key, str):
-        raise ValidationError(f"routing key must be a string, got {type(key).__name__}")
-    if len(key.encode("utf-8")) > MAX_NAME_BYTES:
+    if type(key) is not str:
+        if not isinstance(key, str):
+            raise ValidationError(f"routing key must be a string, got {type(key).__name__}")
+    if len(key) > MAX_NAME_BYTES // 4 and len(key.encode("utf-8")) > MAX_NAME_BYTES:
         raise ValidationError(f"routing key is longer than {MAX_NAME_BYTES} bytes")
     return key
 

@@ -1,0 +1,158 @@
+"""Push delivery: prefetch, round robin, consumer priority, acks, crashes and requeues."""
+
+import pytest
+
+from brokers.errors import ValidationError
+
+
+def fill(rig, queue="q", n=3):
+    rig.broker.queue_declare(queue)
+    return [rig.broker.basic_publish("", queue, f"m{i}") for i in range(n)]
+
+
+@pytest.mark.parametrize(("prefetch", "delivered"), [(1, 1), (2, 2), (0, 5)])
+def test_prefetch_caps_unacked_deliveries(rig, prefetch, delivered):
+    """A manual consumer holds at most prefetch_count unacked messages (0 = no limit)."""
+    fill(rig, n=5)
+    rig.broker.basic_consume("q", "c", prefetch_count=prefetch, behaviour="manual")
+    rig.run()
+    assert len(rig.delivered()) == delivered
+
+
+def test_acking_gives_credit_back(rig):
+    """An ack frees a prefetch slot and the next message is pushed."""
+    ids = fill(rig)
+    rig.broker.basic_consume("q", "c", prefetch_count=1, behaviour="manual")
+    rig.run()
+    rig.broker.basic_ack("c", 1)
+    rig.run()
+    assert rig.delivered() == ids[:2]
+
+
+def test_consumers_take_turns_round_robin(rig):
+    """Messages alternate between consumers with credit."""
+    rig.broker.queue_declare("q")
+    for tag in ("a", "b"):
+        rig.broker.basic_consume("q", tag, prefetch_count=10, behaviour="manual")
+    ids = [rig.broker.basic_publish("", "q", str(i)) for i in range(4)]
+    rig.run()
+    assert rig.delivered("a") == [ids[0], ids[2]] and rig.delivered("b") == [ids[1], ids[3]]
+
+
+def test_higher_priority_consumers_get_messages_first(rig):
+    """x-priority consumers are served before lower ones while they have credit."""
+    rig.broker.queue_declare("q")
+    rig.broker.basic_consume("q", "low", prefetch_count=10, behaviour="manual")
+    rig.broker.basic_consume(
+        "q", "high", prefetch_count=2, behaviour="manual", arguments={"x-priority": 5}
+    )
+    ids = [rig.broker.basic_publish("", "q", str(i)) for i in range(3)]
+    rig.run()
+    assert rig.delivered("high") == ids[:2] and rig.delivered("low") == ids[2:]
+
+
+def test_a_crashed_consumers_unacked_come_back_redelivered_in_place(rig):
+    """Crash requeues unacked messages at their original position with redelivered=True."""
+    ids = fill(rig, n=3)
+    rig.broker.basic_consume("q", "c", prefetch_count=2, behaviour="manual")
+    rig.run()
+    rig.broker.crash_consumer("c")
+    assert [e.position for e in rig.events("requeued")] == [0, 1]
+    rig.broker.basic_consume("q", "d", prefetch_count=10, behaviour="manual")
+    rig.run()
+    second = [e for e in rig.events("delivered") if e.consumer_tag == "d"]
+    assert [e.msg for e in second] == ids
+    assert [e.redelivered for e in second] == [True, True, False]
+
+
+def test_a_nacked_message_goes_back_to_its_original_position(rig):
+    """nack with requeue puts a classic queue message back where it was, not at the tail."""
+    ids = fill(rig, n=3)
+    rig.broker.basic_consume("q", "c", prefetch_count=1, behaviour="manual")
+    rig.run()
+    rig.broker.basic_nack("c", 1, requeue=True)
+    assert rig.events("requeued")[-1].position == 0
+    rig.run()
+    assert rig.delivered() == [ids[0], ids[0]]
+
+
+def test_multiple_ack_settles_every_tag_up_to_the_given_one(rig):
+    """basic_ack(multiple=True) acks all unacked deliveries up to the tag."""
+    fill(rig, n=3)
+    rig.broker.basic_consume("q", "c", prefetch_count=3, behaviour="manual")
+    rig.run()
+    rig.broker.basic_ack("c", 2, multiple=True)
+    assert [e.delivery_tag for e in rig.events("acked")] == [1, 2]
+    assert rig.broker.describe()["queues"][0]["unacked"] == 1
+
+
+def test_an_unknown_delivery_tag_is_refused_and_changes_nothing(rig):
+    """Acking a tag that is not outstanding is PRECONDITION_FAILED; nothing changes."""
+    fill(rig, n=1)
+    rig.broker.basic_consume("q", "c", prefetch_count=1, behaviour="manual")
+    rig.run()
+    before = rig.broker.describe()
+    with pytest.raises(ValidationError, match="unknown delivery tag"):
+        rig.broker.basic_ack("c", 7)
+    assert rig.broker.describe() == before
+
+
+def test_an_auto_ack_consumer_that_crashes_loses_what_it_was_processing(rig):
+    """Auto-ack messages are gone from the queue on delivery; a crash loses them."""
+    ids = fill(rig, n=3)
+    rig.broker.basic_consume("q", "c", auto_ack=True, processing_time=1.0)
+    rig.run(until=1.5)
+    rig.broker.crash_consumer("c")
+    assert [e.msg for e in rig.events("lost")] == ids[1:]
+    assert rig.broker.describe()["queues"][0]["ready"] == 0
+
+
+def test_auto_behaviour_processes_one_message_after_another(rig):
+    """Simulated processing is serial: acks come processing_time apart."""
+    fill(rig, n=3)
+    rig.broker.basic_consume("q", "c", prefetch_count=3, processing_time=2.0)
+    rig.run()
+    assert [e.t for e in rig.events("acked")] == [2.0, 4.0, 6.0]
+
+
+def test_failure_rate_nacks_and_requeues(rig):
+    """With failure_rate 1 every delivery is nacked and requeued."""
+    fill(rig, n=1)
+    rig.broker.basic_consume("q", "c", prefetch_count=1, failure_rate=1.0, processing_time=1)
+    rig.run(until=3.5)
+    assert len(rig.events("nacked")) == 3 and len(rig.events("requeued")) == 3
+
+
+def test_cancel_requeues_and_restart_resumes(rig):
+    """basic_cancel returns unacked messages; restart_consumer consumes again."""
+    fill(rig, n=2)
+    rig.broker.basic_consume("q", "c", prefetch_count=1, behaviour="manual")
+    rig.run()
+    rig.broker.basic_cancel("c")
+    assert rig.broker.describe()["queues"][0]["ready"] == 2
+    rig.broker.restart_consumer("c")
+    rig.run()
+    assert rig.events("delivered")[-1].redelivered is True
+    assert rig.events("delivered")[-1].delivery_tag == 1
+
+
+def test_each_push_delivery_is_its_own_clock_step(rig):
+    """Step mode shows deliveries one by one."""
+    fill(rig, n=3)
+    rig.broker.basic_consume("q", "c", prefetch_count=10, behaviour="manual")
+    steps = 0
+    while rig.clock.step():
+        steps += 1
+    assert steps == 3 and len(rig.delivered()) == 3
+
+
+def test_basic_get_pulls_one_message_and_reports_the_rest(rig):
+    """basic_get returns the head and how many remain; None on an empty queue."""
+    fill(rig, n=2)
+    got = rig.broker.basic_get("q")
+    assert (got.body, got.message_count, got.delivery_tag) == (b"m0", 1, 1)
+    rig.broker.basic_reject("get", got.delivery_tag, requeue=True)
+    again = rig.broker.basic_get("q", auto_ack=True)
+    assert again.body == b"m0" and again.redelivered is True
+    rig.broker.basic_get("q", auto_ack=True)
+    assert rig.broker.basic_get("q") is None
