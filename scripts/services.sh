@@ -24,6 +24,7 @@ LOG_DIR="$STATE_DIR/log"
 KAFKA_POM="$HERE/kafka/pom.xml"
 KAFKA_DIR="$STATE_DIR/kafka"
 KAFKA_PID="$KAFKA_DIR/kafka.pid"
+KAFKA_CMD="kafka.Kafka $KAFKA_DIR/server.properties"  # how ps shows our broker
 REDIS_DIR="$STATE_DIR/redis"
 REDIS_PID="$REDIS_DIR/redis.pid"
 
@@ -52,13 +53,19 @@ wait_for() {  # wait_for SECONDS WHAT COMMAND...: retry COMMAND until it succeed
     log "$what ready"
 }
 
-pid_alive() {  # pid_alive PIDFILE: the process named in PIDFILE is running
-    [[ -s "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null
+# pid_alive PIDFILE PATTERN: the process named in PIDFILE runs and its command line
+# contains PATTERN. The check matters: a pid file left by a killed run may name a pid
+# that the machine has since given to an unrelated process.
+pid_alive() {
+    local pid
+    [[ -s "$1" ]] || return 1
+    pid=$(cat "$1")
+    kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2"
 }
 
-stop_pid() {  # stop_pid NAME PIDFILE SECONDS: SIGTERM, wait, then SIGKILL
-    local name=$1 pidfile=$2 timeout=$3 pid
-    pid_alive "$pidfile" || { rm -f "$pidfile"; return 0; }
+stop_pid() {  # stop_pid NAME PIDFILE PATTERN SECONDS: SIGTERM, wait, then SIGKILL
+    local name=$1 pidfile=$2 pattern=$3 timeout=$4 pid
+    pid_alive "$pidfile" "$pattern" || { rm -f "$pidfile"; return 0; }
     pid=$(cat "$pidfile")
     log "stopping $name (pid $pid)"
     kill -TERM "$pid"
@@ -300,7 +307,7 @@ kafka_ready() {  # kafka_ready SECONDS: a real metadata request succeeds
 
 start_kafka() {
     configure_kafka
-    if pid_alive "$KAFKA_PID" || port_open 9092; then
+    if pid_alive "$KAFKA_PID" "$KAFKA_CMD" || port_open 9092; then
         log "kafka already running"
     else
         port_open 9093 && die "something holds 127.0.0.1:9093 (kafka controller port)"
@@ -313,10 +320,12 @@ start_kafka() {
             -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
             -cp "$(kafka_libs_dir)/*" kafka.Kafka "$KAFKA_DIR/server.properties" \
             </dev/null >>"$LOG_DIR/kafka.log" 2>&1 9>&- &
-        echo $! >"$KAFKA_PID"
-        wait_for "$START_TIMEOUT" "kafka port :9092" kafka_port_or_dead \
+        local pid=$!
+        echo "$pid" >"$KAFKA_PID"
+        # Until it execs java, $pid's command line is this shell's, so test liveness only.
+        wait_for "$START_TIMEOUT" "kafka port :9092" kafka_port_or_dead "$pid" \
             || die "kafka did not open 127.0.0.1:9092 in ${START_TIMEOUT}s; see $LOG_DIR/kafka.log"
-        pid_alive "$KAFKA_PID" || { tail -30 "$LOG_DIR/kafka.log" >&2; die "kafka exited"; }
+        kill -0 "$pid" 2>/dev/null || { tail -30 "$LOG_DIR/kafka.log" >&2; die "kafka exited"; }
     fi
     local answer
     answer=$(kafka_ready "$START_TIMEOUT") \
@@ -324,13 +333,13 @@ start_kafka() {
     log "kafka metadata ready: $answer"
 }
 
-kafka_port_or_dead() {  # stop waiting when the port opens or the JVM has died
-    port_open 9092 || ! pid_alive "$KAFKA_PID"
+kafka_port_or_dead() {  # kafka_port_or_dead PID: the port is open or PID has died
+    port_open 9092 || ! kill -0 "$1" 2>/dev/null
 }
 
 stop_kafka() {
     # Controlled shutdown on SIGTERM takes a few seconds on one node.
-    stop_pid kafka "$KAFKA_PID" 60
+    stop_pid kafka "$KAFKA_PID" "$KAFKA_CMD" 60
     if port_open 9092; then
         log "warning: something still listens on 127.0.0.1:9092 (a kafka this script did not start?)"
     fi
