@@ -1,4 +1,9 @@
 """WebSocket routes."""
 
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from playground.consumers import SandboxConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/sandbox/<str:sandbox_id>/", SandboxConsumer.as_asgi()),
+]

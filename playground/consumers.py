@@ -1,0 +1,132 @@
+"""The sandbox WebSocket: live frames out, commands in, for the owner and for watchers.
+
+Route `ws/sandbox/<id>/`. On connect the consumer checks the session's owner token, or a
+`?watch=<token>` query for a read-only watch link; anyone else is closed with 4403.
+Then it joins the sandbox's group, tells the host a viewer arrived and sends a snapshot
+frame. Incoming JSON goes through an explicit table of actions:
+
+    {"action": "command", "id": any, "command": {...}}  -> {"type": "reply", "id", "result"}
+    {"action": "snapshot"}                              -> a full frame
+    {"action": "ping", "id": any}                       -> {"type": "pong", "id"}
+
+Only the owner may send commands (always, locked or not: `Sandbox.locked` governs
+watchers); watchers may ask for `sandbox.snapshot` and `message.trace`, which change
+nothing. Bad JSON, unknown actions and refused commands get `{"type": "error", "error"}`
+and never close the socket. Broker logic stays in the runtime.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+
+from playground import host
+from playground.sandboxes import owner_token, viewer_role
+
+FORBIDDEN = 4403
+MAX_MESSAGE = 64 * 1024
+READ_ONLY_OPS = ("sandbox.snapshot", "message.trace")
+
+
+class SandboxConsumer(AsyncJsonWebsocketConsumer):
+    """One browser tab watching (and, for the owner, driving) one sandbox."""
+
+    sandbox_id = ""
+    role: str | None = None
+    group = ""
+
+    async def connect(self) -> None:
+        self.sandbox_id = self.scope["url_route"]["kwargs"]["sandbox_id"]
+        owner = owner_token(self.scope.get("session"), create=False)
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
+        watch = (query.get("watch") or [None])[0]
+        self.role = await database_sync_to_async(viewer_role)(self.sandbox_id, owner, watch)
+        await self.accept()
+        if self.role is None:
+            await self.close(code=FORBIDDEN)
+            return
+        self.group = host.group_name(self.sandbox_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await host.notify_viewers(self.sandbox_id, +1)
+        await self.send_snapshot()
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await host.notify_viewers(self.sandbox_id, -1)
+            self.group = ""
+
+    # -- incoming ------------------------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
+        if not self.group:
+            return
+        if text_data is None or len(text_data) > MAX_MESSAGE:
+            await self.send_error("Send JSON text of at most 64 KiB.")
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_error("That was not valid JSON.")
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        action = content.get("action") if isinstance(content, dict) else None
+        handler = self.ACTIONS.get(action) if isinstance(action, str) else None
+        if handler is None:
+            await self.send_error(f"Unknown action {action!r}.", content)
+            return
+        await handler(self, content)
+
+    async def do_command(self, content: dict[str, Any]) -> None:
+        command = content.get("command")
+        if not isinstance(command, dict):
+            await self.send_error("A command action needs a command object.", content)
+            return
+        if self.role != "owner" and command.get("op") not in READ_ONLY_OPS:
+            await self.send_error("This is a read-only view of someone else's sandbox.", content)
+            return
+        result = await host.call(self.sandbox_id, command)
+        await self.send_json({"type": "reply", "id": content.get("id"), "result": result})
+
+    async def do_snapshot(self, content: dict[str, Any]) -> None:
+        await self.send_snapshot()
+
+    async def do_ping(self, content: dict[str, Any]) -> None:
+        await self.send_json({"type": "pong", "id": content.get("id")})
+
+    ACTIONS = {"command": do_command, "snapshot": do_snapshot, "ping": do_ping}
+
+    # -- outgoing ------------------------------------------------------------------------
+    async def send_snapshot(self) -> None:
+        result = await host.call(self.sandbox_id, {"op": "sandbox.snapshot"})
+        if result.get("ok"):
+            await self.send_json({"sandbox": self.sandbox_id, "role": self.role, **result["frame"]})
+        else:
+            await self.send_error(result.get("error") or "No snapshot.")
+
+    async def send_error(self, message: str, content: Any = None) -> None:
+        ref = content.get("id") if isinstance(content, dict) else None
+        await self.send_json({"type": "error", "id": ref, "error": message})
+
+    async def frame_message(self, event: dict[str, Any]) -> None:
+        """A frame from the host, already encoded once for every viewer."""
+        if "text" in event:
+            await self.send(text_data=event["text"])
+        else:
+            await self.send_json(event["frame"])
+
+    async def watch_revoked(self, event: dict[str, Any]) -> None:
+        """The owner withdrew the watch link: close watchers, keep the owner."""
+        if self.role == "watcher":
+            await self.close(code=FORBIDDEN)
+
+
+async def kick_watchers(sandbox_id: str) -> None:
+    """Close every watcher's socket of the sandbox (after `sandboxes.revoke`)."""
+    await get_channel_layer().group_send(host.group_name(sandbox_id), {"type": "watch.revoked"})

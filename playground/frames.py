@@ -1,0 +1,166 @@
+"""Frames: what every viewer's WebSocket receives, one per tick, bounded in size.
+
+A frame coalesces everything that happened during one tick: the current state from the
+backend's `describe()`, a sample of message movements to animate (at most
+`FRAME_MAX_MOVES`), the newest events for the log (at most `FRAME_MAX_LOG`, with `more`
+counting the ones not shown) and the series for the charts. Whatever the message rate,
+the sample and the log slice stay fixed in length, and `fit` trims the frame to a byte
+budget (log first, then moves, then the longest state lists), so its size is bounded.
+
+Moves map events to edges between diagram nodes (node ids per `playground.protocol`):
+
+    published      p:<publisher> -> x:<exchange>      (from is None for a console publish)
+    routed         x:<exchange>  -> q:<queue>          (one move per queue)
+    unroutable     x:<exchange>  -> None
+    returned       x:<exchange>  -> p:<publisher>|None
+    delivered      q:<queue>     -> c:<consumer tag>
+    acked/nacked/rejected  c:<tag> -> q:<queue>
+    requeued       q:<queue>     -> q:<queue>
+    dead_lettered  q:<queue>     -> x:<dead-letter exchange>
+    expired/dropped  q:<queue>   -> None
+    lost           c:<tag>       -> None
+    appended       p:<producer>  -> tp:<topic>:<partition>   ("n" records)
+    fetched        tp:<topic>:<partition> -> m:<member>      ("n" records)
+    committed      m:<member>    -> g:<group>
+    produce_failed p:<producer>  -> tp:<topic>:<partition>
+Leaves out topology events (they change the state lists, not an edge).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from brokers.events import Event
+
+Move = dict[str, Any]
+
+
+def _p(name: str | None) -> str | None:
+    return f"p:{name}" if name else None
+
+
+def _tp(e: Any) -> str:
+    return f"tp:{e.topic}:{e.partition}"
+
+
+def _one(e: Any, src: str | None, dst: str | None, msg: str | None = None) -> list[Move]:
+    return [{"msg": msg if msg is not None else e.msg, "kind": e.kind, "from": src, "to": dst}]
+
+
+def _batch(e: Any, src: str | None, dst: str | None) -> list[Move]:
+    msgs = e.msgs
+    return [
+        {"msg": msgs[0] if msgs else None, "kind": e.kind, "from": src, "to": dst, "n": len(msgs)}
+    ]
+
+
+MOVES = {
+    "published": lambda e: _one(e, _p(e.publisher), f"x:{e.exchange}"),
+    "routed": lambda e: [
+        {"msg": e.msg, "kind": "routed", "from": f"x:{e.exchange}", "to": f"q:{q}"}
+        for q in e.queues
+    ],
+    "unroutable": lambda e: _one(e, f"x:{e.exchange}", None),
+    "returned": lambda e: _one(e, f"x:{e.exchange}", None),
+    "delivered": lambda e: _one(e, f"q:{e.queue}", f"c:{e.consumer_tag}"),
+    "acked": lambda e: _one(e, f"c:{e.consumer_tag}", f"q:{e.queue}"),
+    "nacked": lambda e: _one(e, f"c:{e.consumer_tag}", f"q:{e.queue}"),
+    "rejected": lambda e: _one(e, f"c:{e.consumer_tag}", f"q:{e.queue}"),
+    "requeued": lambda e: _one(e, f"q:{e.queue}", f"q:{e.queue}"),
+    "dead_lettered": lambda e: _one(e, f"q:{e.queue}", f"x:{e.exchange}"),
+    "expired": lambda e: _one(e, f"q:{e.queue}", None),
+    "dropped": lambda e: _one(e, f"q:{e.queue}", None),
+    "lost": lambda e: _one(e, f"c:{e.consumer_tag}", None),
+    "appended": lambda e: _batch(e, _p(e.producer), _tp(e)),
+    "fetched": lambda e: _batch(e, _tp(e), f"m:{e.member}"),
+    "produce_failed": lambda e: _batch(e, _p(e.producer), _tp(e)),
+    "committed": lambda e: [
+        {"msg": None, "kind": "committed", "from": f"m:{e.member}", "to": f"g:{e.group}"}
+    ],
+}
+
+
+def moves(events: list[Event], limit: int) -> list[Move]:
+    """At most `limit` moves, sampled evenly across the tick's events (deterministic)."""
+    if len(events) > 2 * limit:
+        stride = len(events) / (2 * limit)
+        events = [events[int(i * stride)] for i in range(2 * limit)]
+    out: list[Move] = []
+    for event in events:
+        mapper = MOVES.get(event.kind)
+        if mapper is not None:
+            out.extend(mapper(event))
+    if len(out) > limit:
+        stride = len(out) / limit
+        out = [out[int(i * stride)] for i in range(limit)]
+    return out
+
+
+def log_slice(events: list[Event], limit: int) -> tuple[list[dict[str, Any]], int]:
+    """The newest `limit` events as dicts (newest last), and how many were left out."""
+    shown = events[-limit:] if limit else []
+    return [e.to_dict() for e in shown], len(events) - len(shown)
+
+
+def series(state: dict[str, Any], now: float) -> dict[str, Any]:
+    """Chart points: total lag per consumer group, depth (ready + unacked) per queue."""
+    amqp = state.get("amqp") or {}
+    kafka = state.get("kafka") or {}
+    return {
+        "now": now,
+        "lag": {g["group_id"]: g.get("lag", 0) for g in kafka.get("groups", [])},
+        "depth": {
+            q["name"]: q.get("ready", 0) + q.get("unacked", 0) for q in amqp.get("queues", [])
+        },
+    }
+
+
+def retained(state: dict[str, Any]) -> int:
+    """Messages the sandbox holds: queued or unacked, plus records kept in partitions."""
+    amqp = state.get("amqp") or {}
+    kafka = state.get("kafka") or {}
+    held = sum(q.get("ready", 0) + q.get("unacked", 0) for q in amqp.get("queues", []))
+    for topic in kafka.get("topics", []):
+        for p in topic.get("partitions", []):
+            held += p.get("log_end", 0) - p.get("log_start", 0)
+    return held
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """The frame as compact JSON text."""
+    return json.dumps(frame, separators=(",", ":"), default=str)
+
+
+_TRIMMABLE = (("amqp", "bindings"), ("amqp", "consumers"), ("amqp", "queues"),
+              ("kafka", "groups"), ("kafka", "topics"), ("amqp", "exchanges"))  # fmt: skip
+
+
+def fit(frame: dict[str, Any], max_bytes: int) -> str:
+    """Encode the frame, trimming it in place until it fits in `max_bytes`."""
+    text = encode(frame)
+    while len(text.encode()) > max_bytes:
+        if not _trim_once(frame):
+            break
+        text = encode(frame)
+    return text
+
+
+def _trim_once(frame: dict[str, Any]) -> bool:
+    if frame.get("log"):
+        cut = len(frame["log"]) // 2
+        frame["more"] = frame.get("more", 0) + len(frame["log"]) - cut
+        frame["log"] = frame["log"][len(frame["log"]) - cut :]
+        return True
+    if frame.get("moves"):
+        frame["moves"] = frame["moves"][: len(frame["moves"]) // 2]
+        return True
+    longest = max(
+        _TRIMMABLE, key=lambda k: len((frame.get(k[0]) or {}).get(k[1]) or []), default=None
+    )
+    items = (frame.get(longest[0]) or {}).get(longest[1]) or []
+    if not items:
+        return False
+    frame[longest[0]][longest[1]] = items[: len(items) // 2]
+    frame.setdefault("truncated", []).append(".".join(longest))
+    return True

@@ -1,0 +1,340 @@
+"""The runtime host: owns the live SandboxRuntimes, applies commands, ticks, sends frames.
+
+Views and the WebSocket consumer talk to it only through `call(sandbox_id, command)`
+(or `call_sync` from sync code). Two ways to run it:
+
+- embedded (settings.BP_RUNTIME_IN_PROCESS, the default with the in-memory channel
+  layer): one host per serving process, started lazily in the serving event loop by
+  `ensure_host_started()` on the first `call` or WebSocket connect; `call` hands the
+  command to it directly (the in-memory layer's queues belong to one event loop, and a
+  sync view under the test client runs in a loop of its own).
+- separate (`python manage.py runhost`, with REDIS_URL): the host receives
+  `{"type": "runtime.command", "sandbox", "command", "reply"}` on the channel
+  "bp-runtime" and answers `{"type": "runtime.reply", "result"}` on the reply channel.
+
+Either way frames go to the group f"sb-{id}" as `{"type": "frame.message", "text"}`,
+the frame already encoded as JSON once for all viewers (the in-memory layer deep-copies
+every message per receiver). Frames go out each tick for a sandbox with viewers or
+activity, and at least once a second (a heartbeat) while it has viewers. Runtimes are
+unloaded when idle; sandboxes unseen for BP_IDLE_MINUTES are deleted. Every command and
+tick is guarded: an error is logged and answered, and the loop goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.utils import timezone
+
+from playground import frames
+from playground.models import Sandbox
+from playground.runtime import Caps, SandboxRuntime
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "bp-runtime"
+NO_ANSWER = {"ok": False, "error": "The sandbox runtime did not answer", "field": None}
+GONE = {"ok": False, "error": "This sandbox no longer exists.", "field": None}
+HEARTBEAT = 1.0  # seconds between frames to viewers of a quiet sandbox
+RECLAIM_EVERY = 60.0
+UNLOAD_AFTER = 600.0  # seconds without viewers or commands before a runtime is unloaded
+
+
+def group_name(sandbox_id: str) -> str:
+    """The channel-layer group of a sandbox's viewers."""
+    return f"sb-{sandbox_id}"
+
+
+def caps_from_settings() -> Caps:
+    """The sandbox caps configured in settings."""
+    return Caps(
+        max_entities=settings.BP_MAX_ENTITIES,
+        max_retained=settings.BP_MAX_RETAINED,
+        max_publish_rate=settings.BP_MAX_PUBLISH_RATE,
+        event_history=settings.BP_EVENT_HISTORY,
+        max_frame_bytes=64 * 1024 - 512,  # room for the host's "wall" and "sandbox"
+    )
+
+
+@dataclass
+class Live:
+    """A loaded runtime and what the host knows about who watches it."""
+
+    runtime: SandboxRuntime
+    saved_version: int = 0
+    viewers: int = 0
+    last_tick: float = 0.0
+    last_sent: float = 0.0
+    last_active: float = 0.0
+    last_touch: float = 0.0
+
+
+class RuntimeHost:
+    """Live runtimes by sandbox id, and the loops that drive them."""
+
+    def __init__(
+        self,
+        caps: Caps | None = None,
+        tick_hz: int | None = None,
+        unload_after: float = UNLOAD_AFTER,
+    ) -> None:
+        self.caps = caps or caps_from_settings()
+        self.tick_hz = tick_hz or settings.BP_TICK_HZ
+        self.unload_after = unload_after
+        self.live: dict[str, Live] = {}
+        self._lock = threading.RLock()  # sync views may reach the host from other threads
+
+    # -- loading and saving --------------------------------------------------------------
+    async def load(self, sandbox_id: str) -> Live | None:
+        """The sandbox's live runtime, built from the database on first use."""
+        live = self.live.get(sandbox_id)
+        if live is not None:
+            return live
+        return await database_sync_to_async(self._load_sync)(sandbox_id)
+
+    def _load_sync(self, sandbox_id: str) -> Live | None:
+        row = Sandbox.objects.filter(id=sandbox_id).values("seed", "spec").first()
+        with self._lock:
+            if sandbox_id in self.live or row is None:
+                return self.live.get(sandbox_id)
+            budget = 0.5 / self.tick_hz
+            runtime = SandboxRuntime(row["seed"], row["spec"], self.caps, work_budget=budget)
+            now = time.monotonic()
+            live = Live(runtime, runtime.spec_version, last_tick=now, last_active=now)
+            self.live[sandbox_id] = live
+            return live
+
+    def unload(self, sandbox_id: str) -> None:
+        """Forget a runtime (its spec is already saved) and close its backend."""
+        with self._lock:
+            live = self.live.pop(sandbox_id, None)
+        if live is not None:
+            _guard(live.runtime.close, "closing sandbox %s", sandbox_id)
+
+    async def _save(self, sandbox_id: str, live: Live) -> None:
+        spec = json.loads(json.dumps(live.runtime.spec))
+        live.saved_version = live.runtime.spec_version
+        live.last_touch = time.monotonic()
+        await database_sync_to_async(
+            lambda: Sandbox.objects.filter(id=sandbox_id).update(
+                spec=spec, last_seen=timezone.now()
+            )
+        )()
+
+    # -- commands and viewers ------------------------------------------------------------
+    async def command(self, sandbox_id: str, command: dict[str, Any]) -> dict[str, Any]:
+        """Apply one command and save the spec if it changed; never raises."""
+        try:
+            live = await self.load(str(sandbox_id))
+            if live is None:
+                return GONE
+            with self._lock:
+                result = live.runtime.apply(command)
+            live.last_active = time.monotonic()
+            if live.runtime.spec_version != live.saved_version:
+                await self._save(sandbox_id, live)
+            return result
+        except Exception:
+            log.exception("command on sandbox %s failed", sandbox_id)
+            return {"ok": False, "error": "The sandbox runtime failed; try again.", "field": None}
+
+    async def viewers(self, sandbox_id: str, delta: int) -> None:
+        """A viewer connected (+1) or left (-1)."""
+        live = await self.load(sandbox_id) if delta > 0 else self.live.get(sandbox_id)
+        if live is not None:
+            live.viewers = max(0, live.viewers + delta)
+            live.last_active = time.monotonic()
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        """One message from the "bp-runtime" channel."""
+        kind = message.get("type")
+        if kind == "runtime.command":
+            result = await self.command(message.get("sandbox", ""), message.get("command"))
+            if message.get("reply"):
+                reply = {"type": "runtime.reply", "result": result}
+                await get_channel_layer().send(message["reply"], reply)
+        elif kind == "runtime.viewers":
+            await self.viewers(message.get("sandbox", ""), int(message.get("delta", 0)))
+        else:
+            log.warning("runtime host ignored a message of type %r", kind)
+
+    # -- ticking -------------------------------------------------------------------------
+    async def tick_once(self) -> int:
+        """Tick every live runtime and send the frames due; returns how many were sent."""
+        layer, sent = get_channel_layer(), 0
+        for sandbox_id, live in list(self.live.items()):
+            text = _guard(self._frame_text, "ticking sandbox %s", sandbox_id, live, sandbox_id)
+            if text is None:
+                continue
+            try:
+                message = {"type": "frame.message", "text": text}
+                await layer.group_send(group_name(sandbox_id), message)
+                sent += 1
+            except Exception:
+                log.exception("sending a frame of sandbox %s failed", sandbox_id)
+        return sent
+
+    def _frame_text(self, live: Live, sandbox_id: str) -> str | None:
+        now = time.monotonic()
+        with self._lock:
+            frame = live.runtime.tick(now - live.last_tick)
+            live.last_tick = now
+            if frame is not None and frame["log"]:
+                live.last_active = now
+            if frame is None and live.viewers and now - live.last_sent >= HEARTBEAT:
+                frame = live.runtime.frame([])
+        if frame is None or not (live.viewers or frame["log"] or frame["moves"]):
+            return None
+        live.last_sent = now
+        return frames.encode({"wall": time.time(), "sandbox": sandbox_id, **frame})
+
+    async def reclaim_once(self) -> None:
+        """Unload idle runtimes, keep watched sandboxes fresh, delete long-idle ones."""
+        now = time.monotonic()
+        for sandbox_id, live in list(self.live.items()):
+            if not live.viewers and now - live.last_active > self.unload_after:
+                self.unload(sandbox_id)
+        watched = [sid for sid, live in self.live.items() if live.viewers]
+        cutoff = timezone.now() - timedelta(minutes=settings.BP_IDLE_MINUTES)
+
+        def sweep() -> list[str]:
+            if watched:
+                Sandbox.objects.filter(id__in=watched).update(last_seen=timezone.now())
+            stale = list(Sandbox.objects.filter(last_seen__lt=cutoff).values_list("id", flat=True))
+            Sandbox.objects.filter(id__in=stale).delete()
+            return stale
+
+        for sandbox_id in await database_sync_to_async(sweep)():
+            self.unload(sandbox_id)
+
+    # -- loops ---------------------------------------------------------------------------
+    async def serve(self, listen: bool = False) -> None:
+        """Tick (and, if `listen`, receive commands) until cancelled."""
+        tasks = [asyncio.create_task(self._tick_loop()), asyncio.create_task(self._reclaim_loop())]
+        if listen:
+            tasks.append(asyncio.create_task(self._listen_loop()))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _tick_loop(self) -> None:
+        interval = 1.0 / self.tick_hz
+        deadline = time.monotonic()
+        while True:
+            try:
+                await self.tick_once()
+            except Exception:
+                log.exception("runtime host tick failed")
+            deadline = max(deadline + interval, time.monotonic())
+            await asyncio.sleep(deadline - time.monotonic())
+
+    async def _reclaim_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RECLAIM_EVERY)
+            try:
+                await self.reclaim_once()
+            except Exception:
+                log.exception("runtime host reclaim failed")
+
+    async def _listen_loop(self) -> None:
+        layer = get_channel_layer()
+        pending: set[asyncio.Task] = set()
+        while True:
+            try:
+                message = await layer.receive(CHANNEL)
+            except Exception:
+                log.exception("runtime host could not receive")
+                await asyncio.sleep(0.5)
+                continue
+            task = asyncio.create_task(self._handle_guarded(message))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+    async def _handle_guarded(self, message: dict[str, Any]) -> None:
+        try:
+            await self.handle(message)
+        except Exception:
+            log.exception("runtime host could not handle %r", message.get("type"))
+
+
+def _guard(fn: Any, what: str, sandbox_id: str, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except Exception:
+        log.exception(what, sandbox_id)
+        return None
+
+
+# -- the process's host and the public API ---------------------------------------------------
+class _Process:
+    """The host of this serving process and the task that runs it (embedded mode)."""
+
+    host: RuntimeHost | None = None
+    task: asyncio.Task | None = None
+
+
+def local_host() -> RuntimeHost:
+    """This process's host (created on first use)."""
+    if _Process.host is None:
+        _Process.host = RuntimeHost()
+    return _Process.host
+
+
+def ensure_host_started() -> RuntimeHost:
+    """Start the embedded host's loops in the running event loop unless they already run."""
+    host = local_host()
+    task = _Process.task
+    if task is not None and not task.done() and not task.get_loop().is_closed():
+        return host
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return host
+    _Process.task = asyncio.create_task(host.serve(listen=False), name="bp-runtime-host")
+    return host
+
+
+async def call(sandbox_id: str, command: dict[str, Any], timeout: float = 5) -> dict[str, Any]:
+    """Send one command to the sandbox's runtime and wait for its answer."""
+    if settings.BP_RUNTIME_IN_PROCESS:
+        host = ensure_host_started()
+        try:
+            return await asyncio.wait_for(host.command(sandbox_id, command), timeout)
+        except TimeoutError:
+            return dict(NO_ANSWER)
+    layer = get_channel_layer()
+    reply = await layer.new_channel()
+    message = {"type": "runtime.command", "sandbox": sandbox_id, "command": command}
+    await layer.send(CHANNEL, {**message, "reply": reply})
+    try:
+        answer = await asyncio.wait_for(layer.receive(reply), timeout)
+    except TimeoutError:
+        return dict(NO_ANSWER)
+    return answer.get("result") or dict(NO_ANSWER)
+
+
+def call_sync(sandbox_id: str, command: dict[str, Any], timeout: float = 5) -> dict[str, Any]:
+    """`call` for sync code (views)."""
+    return async_to_sync(call)(sandbox_id, command, timeout)
+
+
+async def notify_viewers(sandbox_id: str, delta: int) -> None:
+    """Tell the host a viewer connected (+1) or left (-1)."""
+    if settings.BP_RUNTIME_IN_PROCESS:
+        await ensure_host_started().viewers(sandbox_id, delta)
+        return
+    message = {"type": "runtime.viewers", "sandbox": sandbox_id, "delta": delta}
+    await get_channel_layer().send(CHANNEL, message)

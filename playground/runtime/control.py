@@ -1,0 +1,70 @@
+"""Time and sandbox commands: play, pause, step, speed, reset, snapshot, trace.
+
+`time.step` runs one engine action and leaves its events for the next frame, so every
+viewer sees the step, not only the one who asked. `sandbox.snapshot` answers with a full
+frame (the newest history in its log) without disturbing what the next tick sends.
+`message.trace` (an addition to the protocol) answers with the history's events about
+one message, for the inspector's "why did this message land here?".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from playground import protocol
+from playground.runtime import spec as specs
+from playground.runtime.fields import Fields
+
+if TYPE_CHECKING:
+    from playground.runtime.core import SandboxRuntime
+
+
+def play(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
+    rt.spec["time"]["paused"] = False
+    return {"paused": False}
+
+
+def pause(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
+    rt.spec["time"]["paused"] = True
+    return {"paused": True}
+
+
+def step(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
+    stepped = rt.step_once()
+    return {"stepped": stepped, "now": rt.backend.now, "paused": True}
+
+
+def speed(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
+    value = f.number("speed", None, protocol.SPEED_MIN, protocol.SPEED_MAX)
+    rt.spec["time"]["speed"] = value
+    return {"speed": value}
+
+
+def reset(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
+    fresh = specs.empty_spec()
+    fresh["time"] = dict(rt.spec["time"])
+    rt.history.clear()
+    rt.build(fresh)
+    return {}
+
+
+def snapshot(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
+    return {"frame": rt.frame()}
+
+
+def trace(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
+    msg = f.name("msg") if f.has("msg") else None
+    limit = f.integer("limit", 200, 1, 1000)
+    return {"events": rt.trace(msg, limit)}
+
+
+# op -> (handler, whether success changes the spec)
+HANDLERS = {
+    "time.play": (play, True),
+    "time.pause": (pause, True),
+    "time.step": (step, True),
+    "time.speed": (speed, True),
+    "sandbox.reset": (reset, True),
+    "sandbox.snapshot": (snapshot, False),
+    "message.trace": (trace, False),
+}

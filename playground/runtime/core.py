@@ -1,0 +1,321 @@
+"""SandboxRuntime: one sandbox's backend, spec, agents and clock speed, with no Django inside.
+
+The runtime is what a command reaches after it crossed the channel layer. `apply(cmd)`
+looks the op up in an explicit table, validates, calls the backend and records the
+change in the spec; a refused command (bad field, broker rule, cap) changes neither.
+`tick(wall_dt)` lets `wall_dt * speed` virtual seconds pass and returns one frame for
+everything that happened (see `playground.frames`); `step()` runs exactly one engine
+action. Events also go to a bounded history for the inspector (`message.trace`).
+`build(spec)` throws the backend away and replays a spec on a fresh one with the same
+seed: same seed and same spec give the same state. Leaves out undo and stepping back.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from brokers.amqp.api import AmqpApi
+from brokers.backend import Backend
+from brokers.clock import Clock
+from brokers.errors import BrokerError, CapacityExceeded
+from brokers.kafka.api import KafkaApi
+from playground import frames, protocol
+from playground.runtime import amqp_ops, control, kafka_ops, producers
+from playground.runtime import spec as specs
+from playground.runtime.fields import CommandError, Fields
+from playground.runtime.producers import Agent
+
+log = logging.getLogger(__name__)
+
+#: longest wall time one tick may cover (a stalled server does not catch up in one jump)
+MAX_TICK = 0.25
+
+
+@dataclass(frozen=True)
+class Caps:
+    """A sandbox's limits (from settings.BP_*; plain values so the runtime stays Django-free)."""
+
+    max_entities: int = 200
+    max_retained: int = 50_000
+    max_publish_rate: int = 2_000
+    event_history: int = 5_000
+    max_moves: int = protocol.FRAME_MAX_MOVES
+    max_log: int = protocol.FRAME_MAX_LOG
+    max_frame_bytes: int = 64 * 1024
+
+
+def _simulator(seed: int) -> Backend:
+    from brokers.sim import Simulator
+
+    return Simulator(seed)
+
+
+# op -> (handler, whether success changes the spec)
+HANDLERS: dict[str, tuple[Callable[..., dict], bool]] = {
+    **{op: (h, op != "queue.purge") for op, h in amqp_ops.HANDLERS.items()},
+    **{op: (h, op != "group.reset") for op, h in kafka_ops.HANDLERS.items()},
+    **{op: (h, op not in ("publish", "send")) for op, h in producers.HANDLERS.items()},
+    **control.HANDLERS,
+}
+
+
+class SandboxRuntime:
+    """A sandbox's live state: drive it with `apply`, `tick` and `step`."""
+
+    def __init__(
+        self,
+        seed: int,
+        spec: dict[str, Any] | None = None,
+        caps: Caps | None = None,
+        backend_factory: Callable[[int], Backend] = _simulator,
+        work_budget: float | None = None,
+    ) -> None:
+        self.seed = seed
+        self.caps = caps or Caps()
+        self.factory = backend_factory
+        #: wall seconds one tick may spend advancing the engine (None: no limit, tests)
+        self.work_budget = work_budget
+        self.history: deque = deque(maxlen=self.caps.event_history)
+        self.seq = 0
+        self.spec_version = 0
+        self.backend: Backend | None = None
+        self.build(spec)
+
+    # -- building ------------------------------------------------------------------------
+    def build(self, spec: dict[str, Any] | None) -> None:
+        """Replace the backend with a fresh one (same seed) holding `spec`'s topology."""
+        self.close()
+        self.backend = self.factory(self.seed)
+        self.clock: Clock = getattr(self.backend, "clock", None) or Clock()
+        self.spec = specs.normalize(spec)
+        self.agents: dict[str, Agent] = {}
+        self.bursts: dict[str, Agent] = {}
+        self.publish_rng = random.Random(f"{self.seed}:publish")
+        self._bursts_made = 0
+        self._retained = 0
+        self._published_since = 0
+        self.behind = False
+        specs.realize(self.backend, self.spec)
+        for name, conf in self.spec["producers"].items():
+            agent = self.agents[name] = Agent(self, name, conf, publisher=name)
+            if conf.get("running"):
+                agent.start()
+        self.pending = self.backend.drain()
+        self.dirty = True
+
+    def close(self) -> None:
+        """Release the backend (real adapters drop their resources)."""
+        if self.backend is not None:
+            self.backend.close()
+            self.backend = None
+
+    # -- commands ------------------------------------------------------------------------
+    def apply(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Run one protocol command; {"ok": True, ...} or {"ok": False, "error", "field"}."""
+        op = command.get("op") if isinstance(command, dict) else None
+        entry = HANDLERS.get(op) if isinstance(op, str) else None
+        if entry is None:
+            return _refused(f"Unknown command {op!r}.", "op")
+        handler, changes_spec = entry
+        saved = copy.deepcopy(self.spec) if changes_spec else None
+        try:
+            result = handler(self, Fields(command))
+        except CommandError as exc:
+            return _refused(exc.message, exc.field)
+        except BrokerError as exc:
+            return _refused(exc.message, None)
+        except Exception:
+            log.exception("command %s failed inside the engine; rebuilding from the spec", op)
+            self.build(saved if saved is not None else self.spec)
+            return _refused("Something went wrong inside the engine; the sandbox was rebuilt.")
+        if changes_spec and self.spec != saved:
+            self.spec_version += 1
+        self.dirty = True
+        return {"ok": True, **result}
+
+    # -- time ----------------------------------------------------------------------------
+    def tick(self, wall_dt: float) -> dict[str, Any] | None:
+        """Let wall_dt * speed virtual seconds pass; a frame if anything happened."""
+        if not self.spec["time"]["paused"] and wall_dt > 0:
+            self._advance(min(wall_dt, MAX_TICK) * self.spec["time"]["speed"])
+        events = self.pending + self.backend.drain()
+        self.pending = []
+        if not events and not self.dirty:
+            return None
+        return self.frame(events)
+
+    def _advance(self, seconds: float) -> None:
+        """Advance in slices, stopping early when the tick's wall budget is spent."""
+        if self.work_budget is None:
+            self.backend.advance(seconds)
+            self._sync_own_clock()
+            return
+        started = time.perf_counter()
+        slices = 4
+        for i in range(slices):
+            self.backend.advance(seconds / slices)
+            self._sync_own_clock()
+            if time.perf_counter() - started > self.work_budget and i < slices - 1:
+                self.behind = True
+                return
+        self.behind = False
+
+    def _sync_own_clock(self) -> None:
+        if self.clock is not getattr(self.backend, "clock", None):
+            self.clock.run(until=self.backend.now)
+
+    def step_once(self) -> bool:
+        """Pause, run exactly one engine action; its events wait for the next frame."""
+        self.spec["time"]["paused"] = True
+        stepped = self.backend.step() if self.backend.steppable else False
+        self.pending.extend(self.backend.drain())
+        self.dirty = True
+        return stepped
+
+    def step(self) -> dict[str, Any]:
+        """Run exactly one engine action (pausing first); the frame of what it did."""
+        stepped = self.step_once()
+        frame = self.tick(0.0)
+        frame["stepped"] = stepped
+        return frame
+
+    # -- frames --------------------------------------------------------------------------
+    def frame(self, events: list | None = None) -> dict[str, Any]:
+        """A frame of the current state and `events` (a snapshot when None)."""
+        snapshot = events is None
+        if not snapshot:
+            self.dirty = False
+        if events:
+            self.history.extend(events)
+        shown = list(self.history)[-self.caps.max_log :] if snapshot else events
+        state = self.backend.describe()
+        self._retained = frames.retained(state)
+        self._published_since = 0
+        self.seq += 1
+        log_items, more = frames.log_slice(shown, self.caps.max_log)
+        now = state.get("now", self.backend.now)
+        frame = {
+            "type": "frame",
+            "seq": self.seq,
+            "now": now,
+            "speed": self.spec["time"]["speed"],
+            "paused": self.spec["time"]["paused"],
+            "behind": self.behind,
+            "seed": self.seed,
+            "status": state.get("status") or self.backend.status(),
+            "amqp": state.get("amqp"),
+            "kafka": state.get("kafka"),
+            "producers": [a.describe() for a in self.agents.values()],
+            "moves": [] if snapshot else frames.moves(events, self.caps.max_moves),
+            "log": log_items,
+            "more": 0 if snapshot else more,
+            "series": frames.series(state, now),
+            "caps": self.usage(),
+        }
+        frames.fit(frame, self.caps.max_frame_bytes)
+        return frame
+
+    def usage(self) -> dict[str, int]:
+        """How much of each cap the sandbox uses."""
+        return {
+            "entities": specs.count_entities(self.spec),
+            "max_entities": self.caps.max_entities,
+            "retained": self._retained,
+            "max_retained": self.caps.max_retained,
+            "max_publish_rate": self.caps.max_publish_rate,
+        }
+
+    def trace(self, msg: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Events from the history, about message `msg` when given, newest last."""
+        if msg:
+            hits = [e for e in self.history if _mentions(e, msg)]
+        else:
+            hits = list(self.history)
+        return [e.to_dict() for e in hits[-limit:]]
+
+    # -- helpers the command handlers use -------------------------------------------------
+    @property
+    def amqp(self) -> AmqpApi:
+        if self.backend.amqp is None:
+            raise CommandError("This sandbox's backend has no RabbitMQ.", "op")
+        return self.backend.amqp
+
+    @property
+    def kafka(self) -> KafkaApi:
+        if self.backend.kafka is None:
+            raise CommandError("This sandbox's backend has no Kafka.", "op")
+        return self.backend.kafka
+
+    def need_room(self, added: int) -> None:
+        """Refuse when `added` more entities would pass the entity cap."""
+        held, cap = specs.count_entities(self.spec), self.caps.max_entities
+        if held + added <= cap:
+            return
+        if held >= cap:
+            raise CapacityExceeded(
+                f"This sandbox holds {held} entities, its limit; delete some first."
+            )
+        raise CapacityExceeded(
+            f"This would add {added} entities to the {held} this sandbox holds; its limit is "
+            f"{cap}. Delete some first."
+        )
+
+    def retained_estimate(self) -> int:
+        """Messages held at the last frame plus those published since."""
+        return self._retained + self._published_since
+
+    def total_rate(self, exclude: str = "") -> float:
+        """msg/s of every running producer and paced publish, but `exclude`."""
+        agents = list(self.agents.values()) + list(self.bursts.values())
+        return sum(a.rate for a in agents if a.active and a.name != exclude)
+
+    def next_burst_name(self, broker: str) -> str:
+        self._bursts_made += 1
+        return f"{'publish' if broker == 'amqp' else 'send'}#{self._bursts_made}"
+
+    def agent_finished(self, agent: Agent) -> None:
+        self.bursts.pop(agent.name, None)
+
+    def check_target(self, conf: dict[str, Any]) -> None:
+        """Refuse a producer whose exchange or topic does not exist."""
+        state = self.backend.describe()
+        if conf["broker"] == "amqp":
+            names = {x["name"] for x in (state.get("amqp") or {}).get("exchanges", [])}
+            what = "exchange"
+        else:
+            names = {t["name"] for t in (state.get("kafka") or {}).get("topics", [])}
+            what = "topic"
+        if conf["target"] not in names | ({""} if what == "exchange" else set()):
+            raise CommandError(f"No {what} named {conf['target']!r}.", "target")
+
+    def publish_message(self, conf: dict[str, Any], key: str, body: str, publisher: str) -> str:
+        """Publish (AMQP) or send (Kafka) one message from a template; returns its id."""
+        if conf["broker"] == "amqp":
+            msg = self.amqp.basic_publish(
+                conf["target"], key, body, amqp_ops.properties(conf),
+                conf.get("mandatory", False), publisher,
+            )  # fmt: skip
+            self._published_since += 1
+            return msg
+        headers = [(k, str(v).encode()) for k, v in (conf.get("headers") or {}).items()]
+        msg = self.kafka.send(
+            conf["target"], body, key or None, conf.get("partition"), headers or None,
+            producer=publisher or "default",
+        )  # fmt: skip
+        self._published_since += 1
+        return msg
+
+
+def _refused(message: str, field: str | None = None) -> dict[str, Any]:
+    return {"ok": False, "error": message, "field": field}
+
+
+def _mentions(event: Any, msg: str) -> bool:
+    return getattr(event, "msg", None) == msg or msg in (getattr(event, "msgs", None) or ())
