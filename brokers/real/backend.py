@@ -1,0 +1,172 @@
+"""`RealBackend`: a real RabbitMQ or Kafka behind the same `Backend` interface as the simulator.
+
+`now` is wall seconds since the backend started; `advance(seconds)` does not move time,
+it polls (queue depths, offsets and lag) and looks after the connection: a broker that
+goes away is reported as disconnected, retried with exponential backoff, and when it
+answers again the topology this sandbox declared is declared again. `advance()`,
+`drain()`, `describe()` and `status()` never raise; commands while disconnected raise
+`brokers.errors.Disconnected` with the reason. Leaves out stepping (real time only).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from brokers.backend import Backend
+from brokers.errors import BrokerError, Disconnected
+from brokers.events import Event
+from brokers.real.common import EventSink
+
+KINDS = ("rabbitmq", "kafka")
+BACKOFF_START = 0.5
+BACKOFF_MAX = 10.0
+DEFAULT_MANAGEMENT_URL = "http://guest:guest@127.0.0.1:15672"
+
+
+class RealBackend(Backend):
+    """One sandbox on one real broker (`kind` "rabbitmq" or "kafka")."""
+
+    steppable = False
+
+    def __init__(
+        self,
+        kind: str,
+        *,
+        url: str,
+        prefix: str,
+        seed: int = 1,
+        management_url: str = DEFAULT_MANAGEMENT_URL,
+    ) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown real backend {kind!r} (expected one of {KINDS})")
+        self.kind = kind
+        self.url = url
+        self.prefix = prefix
+        self.seed = seed
+        self.sink = EventSink()
+        self.adapter: Any
+        if kind == "rabbitmq":
+            from brokers.real.rabbitmq import RabbitMQAdapter
+
+            self.adapter = self.amqp = RabbitMQAdapter(
+                url, prefix, seed, self.sink, management_url=management_url
+            )
+        else:
+            from brokers.real.kafka import KafkaAdapter
+
+            self.adapter = self.kafka = KafkaAdapter(url, prefix, seed, self.sink)
+        self._state = "connecting"
+        self._detail = ""
+        self._delay = BACKOFF_START
+        self._next_try = 0.0
+        self._connect()
+
+    @property
+    def now(self) -> float:
+        return self.sink.now()
+
+    # -- connection ------------------------------------------------------------------------
+    def _connect(self) -> bool:
+        """Try to (re)connect now; on success declare again what this sandbox knows."""
+        was_lost = self._state == "disconnected"
+        try:
+            self.adapter.connect()
+            if was_lost:
+                self.adapter.redeclare()
+        except (BrokerError, OSError) as exc:
+            self._lost(str(exc))
+            return False
+        self._state, self._detail = "connected", ""
+        self._delay = BACKOFF_START
+        return True
+
+    def _lost(self, reason: str) -> None:
+        self._state, self._detail = "disconnected", reason
+        self._next_try = time.monotonic() + self._delay
+        self._delay = min(self._delay * 2, BACKOFF_MAX)
+
+    def _watch(self) -> None:
+        if self._state == "connected" and not self.adapter.connected:
+            self._lost(self.adapter.lost_reason)
+        if self._state == "disconnected" and time.monotonic() >= self._next_try:
+            self._state = "connecting"
+            self._state = "connected" if self._connect() else "disconnected"
+
+    def advance(self, seconds: float) -> None:
+        try:
+            self._watch()
+            if self._state == "connected":
+                if self.kind == "rabbitmq":
+                    self.adapter.poll()
+                else:
+                    self.adapter.poll_state()
+        except Exception as exc:  # noqa: BLE001 - advance() must never take the runtime down
+            self._lost(f"{type(exc).__name__}: {exc}")
+
+    def drain(self) -> list[Event]:
+        return self.sink.drain()
+
+    def status(self) -> dict[str, Any]:
+        if self._state == "connected" and not self.adapter.connected:
+            return {"state": "disconnected", "detail": self.adapter.lost_reason}
+        return {"state": self._state, "detail": self._detail}
+
+    def describe(self) -> dict[str, Any]:
+        try:
+            state = self.adapter.describe()
+        except Exception:  # noqa: BLE001 - describe() must never raise
+            state = {}
+        key = "amqp" if self.kind == "rabbitmq" else "kafka"
+        return {
+            "amqp": state if key == "amqp" else None,
+            "kafka": state if key == "kafka" else None,
+            "status": self.status(),
+            "now": self.now,
+            "seed": self.seed,
+        }
+
+    def close(self) -> None:
+        """Delete this sandbox's resources on the broker and close every connection."""
+        try:
+            self.adapter.close()
+        except Exception:  # noqa: BLE001, S110 - closing anyway
+            pass
+
+
+def probe(kind: str, url: str) -> tuple[bool, str]:
+    """Whether a real broker answers at `url`, and if not, why, in a sentence for the UI."""
+    if kind == "rabbitmq":
+        import pika
+
+        from brokers.real.pika_loop import explain, parameters
+
+        try:
+            connection = pika.BlockingConnection(parameters(url, "bp.probe"))
+        except Exception as exc:  # noqa: BLE001 - every failure is a reason to show
+            return False, explain(exc, url)
+        connection.close()
+        return True, ""
+    if kind == "kafka":
+        from brokers.real.kafka import probe_kafka
+
+        return probe_kafka(url)
+    return False, f"unknown broker kind {kind!r} (expected one of {', '.join(KINDS)})"
+
+
+def make_backend(
+    kind: str,
+    *,
+    url: str,
+    prefix: str,
+    seed: int = 1,
+    management_url: str = DEFAULT_MANAGEMENT_URL,
+) -> Backend:
+    """A backend for a real broker; it starts connecting at once and never raises for a
+    broker that is down (its `status()` says disconnected, and it keeps retrying)."""
+    if not prefix or not prefix.endswith("."):
+        raise ValueError(f"prefix must be non-empty and end with '.', got {prefix!r}")
+    return RealBackend(kind, url=url, prefix=prefix, seed=seed, management_url=management_url)
+
+
+__all__ = ["RealBackend", "make_backend", "probe", "Disconnected"]

@@ -1,0 +1,70 @@
+"""Plumbing shared by the real adapters: the thread-safe event sink and sandbox names.
+
+Adapter threads (pika consumers, kafka-python members, producer callbacks) emit events
+into one `EventSink`; the backend's `drain()` empties it on the runtime's thread. Every
+broker resource carries the sandbox prefix; users only ever see unprefixed names.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from typing import Any
+
+from brokers.events import Event
+
+
+class EventSink:
+    """Collects events from any thread, stamped with wall seconds since the sink started."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self._events: collections.deque[Event] = collections.deque()
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """Seconds since start, rounded to the millisecond as the UI shows them."""
+        return round(time.monotonic() - self.started, 6)
+
+    def emit(self, cls: type[Event], **fields: Any) -> None:
+        """Build an event of `cls` stamped now and queue it."""
+        event = cls(t=self.now(), **fields)
+        with self._lock:
+            self._events.append(event)
+
+    def drain(self) -> list[Event]:
+        """Every event queued so far, oldest first."""
+        with self._lock:
+            events = list(self._events)
+            self._events.clear()
+        return events
+
+
+class Names:
+    """Maps user-visible names to prefixed broker names and back."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def real(self, name: str) -> str:
+        """The broker's name for a user's queue, exchange, topic or group."""
+        if name == "" or name.startswith("amq."):
+            return name  # the default and predeclared exchanges are shared by the vhost
+        return self.prefix + name
+
+    def queue(self, name: str) -> str:
+        """The broker's name for a user's queue (always prefixed)."""
+        return self.prefix + name
+
+    def user(self, name: str) -> str:
+        """The user's name for a broker name (unchanged when it is not ours)."""
+        return name[len(self.prefix) :] if name.startswith(self.prefix) else name
+
+    def ours(self, name: str) -> bool:
+        """Whether a broker resource belongs to this sandbox."""
+        return name.startswith(self.prefix)
+
+    def scrub(self, text: str) -> str:
+        """A broker error message with our prefix taken out, for the user to read."""
+        return text.replace(self.prefix, "")
