@@ -162,7 +162,10 @@ class AmqpApi(ABC):
 
     @abstractmethod
     def crash_consumer(self, consumer_tag: str) -> None:
-        """Close the consumer's channel abruptly: unacked come back redelivered, auto-ack in flight are lost."""
+        """Close the consumer's channel abruptly.
+
+        Unacked messages come back redelivered; auto-ack messages in flight are lost.
+        """
 
     @abstractmethod
     def restart_consumer(self, consumer_tag: str) -> None:

@@ -71,7 +71,8 @@ class Deliveries:
             self._check_stream_consumer(q, auto_ack, prefetch_count)
         if q.exclusive and q.owner is not None:
             raise ResourceLocked(
-                f"RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '{queue}' in vhost '/'"
+                "RESOURCE_LOCKED - cannot obtain exclusive access to locked queue "
+                f"'{queue}' in vhost '/'"
             )
         consumer = Consumer(
             consumer_tag,
@@ -96,7 +97,8 @@ class Deliveries:
             )
         if auto_ack:
             raise ValidationError(
-                f"NOT_IMPLEMENTED - automatic acknowledgement not supported by stream queues queue '{q.name}'",
+                "NOT_IMPLEMENTED - automatic acknowledgement not supported by stream queues "
+                f"queue '{q.name}'",
                 code=NOT_IMPLEMENTED,
             )
 
@@ -165,7 +167,8 @@ class Deliveries:
             raise NotFound(f"NOT_FOUND - no queue '{consumer.queue}' in vhost '/'")
         if q.exclusive and q.owner not in (None, consumer.tag):
             raise ResourceLocked(
-                f"RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '{q.name}' in vhost '/'"
+                "RESOURCE_LOCKED - cannot obtain exclusive access to locked queue "
+                f"'{q.name}' in vhost '/'"
             )
         self._emit(ev.ConsumerRestarted(t=self.clock.now, consumer_tag=consumer_tag, queue=q.name))
         self._attach(q, consumer)

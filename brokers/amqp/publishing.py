@@ -182,10 +182,10 @@ class Publishing:
         self._emit(ev.Enqueued(t=now, msg=msg.id, queue=q.name, depth=len(q.store)))
         if q.limited and q.over():
             self._drop_head(q)
-        if q.may_expire:
-            self._reschedule_expiry(q)
         if q.consumers and q.dispatch_timer is None:
             q.dispatch_timer = self.clock.schedule(self.network_delay, self._dispatch, q)
+        if q.may_expire:  # after the dispatch, so a TTL 0 message reaches a waiting consumer
+            self._reschedule_expiry(q)
         return True
 
     def _append(self, q: Queue, msg: Message) -> bool:

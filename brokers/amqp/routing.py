@@ -87,7 +87,10 @@ class _Node:
 
 
 class TopicTrie:
-    """Topic bindings in a trie keyed by pattern words; match cost follows the key, not the binding count."""
+    """Topic bindings in a trie keyed by pattern words.
+
+    Matching costs follow the key's words, not the number of bindings.
+    """
 
     def __init__(self) -> None:
         self.root = _Node()

@@ -1,0 +1,60 @@
+"""Length limits: x-max-length / -bytes with drop-head, reject-publish, reject-publish-dlx."""
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("overflow", "kept", "acks"),
+    [
+        ("drop-head", [b"2", b"3"], [True, True, True]),
+        ("reject-publish", [b"1", b"2"], [True, True, False]),
+        ("reject-publish-dlx", [b"1", b"2"], [True, True, False]),
+    ],
+)
+def test_overflow_mode_decides_who_stays_and_what_is_confirmed(rig, overflow, kept, acks):
+    """drop-head drops the oldest; reject-publish refuses the newest with a confirm nack."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-max-length": 2, "x-overflow": overflow})
+    for body in ("1", "2", "3"):
+        b.basic_publish("", "q", body)
+    assert [e.ack for e in rig.events("confirmed")] == acks
+    assert rig.bodies("q") == kept
+
+
+def test_max_length_bytes_counts_bodies(rig):
+    """x-max-length-bytes drops heads until the ready bytes fit."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-max-length-bytes": 5})
+    for body in ("aaa", "bb", "c"):
+        b.basic_publish("", "q", body)
+    assert rig.bodies("q") == [b"bb", b"c"]
+
+
+def test_reject_publish_dlx_dead_letters_the_refused_message(rig):
+    """reject-publish-dlx nacks the publisher and dead-letters the refused copy as maxlen."""
+    b = rig.broker
+    b.queue_declare("dead")
+    b.queue_declare(
+        "q",
+        arguments={
+            "x-max-length": 1,
+            "x-overflow": "reject-publish-dlx",
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": "dead",
+        },
+    )
+    b.basic_publish("", "q", "kept")
+    refused = b.basic_publish("", "q", "refused")
+    assert rig.events("dead_lettered")[0].msg == refused
+    assert rig.events("dead_lettered")[0].reason == "maxlen"
+    assert rig.bodies("dead") == [b"refused"]
+
+
+def test_unacked_messages_do_not_count_towards_max_length(rig):
+    """x-max-length counts ready messages only."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-max-length": 1, "x-overflow": "reject-publish"})
+    b.basic_publish("", "q", "1")
+    b.basic_get("q")
+    b.basic_publish("", "q", "2")
+    assert all(e.ack for e in rig.events("confirmed"))

@@ -1,0 +1,74 @@
+"""Quorum queues: delivery count and limit, returned messages served first."""
+
+import pytest
+
+from brokers.errors import ValidationError
+
+QUORUM = {"x-queue-type": "quorum"}
+
+
+def test_delivery_limit_dead_letters_after_the_limit(rig):
+    """With x-delivery-limit 2: redelivered F/T/T, x-delivery-count 0/1/2, then delivery_limit."""
+    b = rig.broker
+    b.queue_declare("dead")
+    b.queue_declare(
+        "q",
+        arguments={
+            **QUORUM,
+            "x-delivery-limit": 2,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": "dead",
+        },
+    )
+    mid = b.basic_publish("", "q", "poison")
+    seen = []
+    for _ in range(3):
+        got = b.basic_get("q")
+        seen.append((got.redelivered, got.properties.headers["x-delivery-count"]))
+        b.basic_nack("get", got.delivery_tag, requeue=True)
+    assert seen == [(False, 0), (True, 1), (True, 2)]
+    assert b.basic_get("q") is None
+    dead = rig.events("dead_lettered")[0]
+    assert (dead.msg, dead.reason) == (mid, "delivery_limit")
+
+
+def test_returned_messages_go_before_new_ones_in_a_quorum_queue(rig):
+    """rabbit_fifo serves its returns queue first, in return order."""
+    b = rig.broker
+    b.queue_declare("q", arguments=QUORUM)
+    for body in ("1", "2", "3"):
+        b.basic_publish("", "q", body)
+    one, two = b.basic_get("q"), b.basic_get("q")
+    b.basic_nack("get", two.delivery_tag, requeue=True)
+    b.basic_nack("get", one.delivery_tag, requeue=True)
+    assert rig.bodies("q") == [b"2", b"1", b"3"]
+
+
+def test_a_crash_counts_as_a_return_in_a_quorum_queue(rig):
+    """A consumer crash adds one to the delivery count."""
+    b = rig.broker
+    b.queue_declare("q", arguments=QUORUM)
+    b.basic_publish("", "q", "m")
+    b.basic_consume("q", "c", prefetch_count=1, behaviour="manual")
+    rig.run()
+    b.crash_consumer("c")
+    assert b.basic_get("q").properties.headers["x-delivery-count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "text"),
+    [
+        ({"durable": False}, "durable"),
+        ({"exclusive": True}, "exclusive"),
+        ({"auto_delete": True}, "auto-delete"),
+        ({"arguments": {**QUORUM, "x-max-priority": 5}}, "x-max-priority"),
+        ({"arguments": {**QUORUM, "x-overflow": "reject-publish-dlx"}}, "x-overflow"),
+    ],
+)
+def test_quorum_queues_refuse_what_they_do_not_support(rig, kwargs, text):
+    """Quorum queues must be durable, non-exclusive, not auto-delete, without priorities."""
+    kwargs = {"arguments": QUORUM, **kwargs}
+    before = rig.broker.describe()
+    with pytest.raises(ValidationError, match=text):
+        rig.broker.queue_declare("q", **kwargs)
+    assert rig.broker.describe() == before
