@@ -101,7 +101,8 @@ class Member:
             self._commit_positions(self.assignment, "auto-commit")
         if self._rejoin:
             self._do_rejoin()
-        return self.group.state != "Stable" or self._rejoin
+            return True  # the new assignment wakes the member
+        return self.group.state != "Stable"
 
     def _do_rejoin(self) -> None:
         self._rejoin = False

@@ -281,9 +281,8 @@ class KafkaCluster(KafkaApi):
         producer: str = "default",
     ) -> str:
         t = self._topic(topic)
-        if producer == "default" and producer not in self.producers:
-            self.add_producer("default")
-        prod = self._producer(producer)
+        if producer != "default":
+            self._producer(producer)
         key_b = None if key is None else _bytes("key", key)
         value_b = None if value is None else _bytes("value", value)
         header_list = _headers(headers)
@@ -294,6 +293,9 @@ class KafkaCluster(KafkaApi):
         count = len(t.partitions)
         if partition is not None:
             _int_in("partition", partition, 0, count - 1)
+        if producer not in self.producers:
+            self.add_producer("default")  # kafka-python's defaults, made on first use
+        prod = self.producers[producer]
         self._msg_seq += 1
         msg = f"k{self._msg_seq}"
         timestamp = int(self.clock.now * 1000) if timestamp_ms is None else timestamp_ms
