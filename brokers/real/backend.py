@@ -67,12 +67,11 @@ class RealBackend(Backend):
         return self.sink.now()
 
     # -- connection ------------------------------------------------------------------------
-    def _connect(self) -> bool:
+    def _connect(self, again: bool = False) -> bool:
         """Try to (re)connect now; on success declare again what this sandbox knows."""
-        was_lost = self._state == "disconnected"
         try:
             self.adapter.connect()
-            if was_lost:
+            if again:
                 self.adapter.redeclare()
         except (BrokerError, OSError) as exc:
             self._lost(str(exc))
@@ -91,7 +90,7 @@ class RealBackend(Backend):
             self._lost(self.adapter.lost_reason)
         if self._state == "disconnected" and time.monotonic() >= self._next_try:
             self._state = "connecting"
-            self._state = "connected" if self._connect() else "disconnected"
+            self._connect(again=True)
 
     def advance(self, seconds: float) -> None:
         try:

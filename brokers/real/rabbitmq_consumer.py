@@ -92,13 +92,16 @@ class Consumer:
         except pe.ChannelClosed as exc:
             self.state = "failed"
             raise broker_error(exc, self.adapter.names.scrub) from None
-        self.state = "active"
+        except BaseException:
+            self.state = "failed"
+            raise
 
     def _setup(self, connection: Any) -> None:
         channel = connection.channel()
         if self.spec.prefetch_count:
             channel.basic_qos(prefetch_count=self.spec.prefetch_count)
         channel.add_on_cancel_callback(self._on_broker_cancel)
+        self.state = "active"  # deliveries may arrive before start() returns
         channel.basic_consume(
             self.adapter.names.queue(self.spec.queue),
             self._on_message,
