@@ -138,15 +138,13 @@ class Publishing:
                             f"alternate exchange of '{x.name}': no binding matched",
                         )
                     )
-            for b, why in found:
-                matches.append(
-                    ev.Match(x.name, b.destination, b.destination_type, b.routing_key, why)
-                )
-                if b.destination_type == "queue":
-                    queues[b.destination] = None
-                elif b.destination not in seen:
-                    seen.add(b.destination)
-                    work.append(exchanges[b.destination])
+            for m in found:
+                matches.append(m)
+                if m.destination_type == "queue":
+                    queues[m.destination] = None
+                elif m.destination not in seen:
+                    seen.add(m.destination)
+                    work.append(exchanges[m.destination])
         return tuple(queues), tuple(matches)
 
     # -- queues --------------------------------------------------------------------

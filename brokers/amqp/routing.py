@@ -17,6 +17,8 @@ import decimal
 from dataclasses import dataclass, field
 from typing import Any
 
+from brokers.amqp.events import Match
+
 
 def freeze(value: Any) -> Any:
     """A hashable stand-in for an argument table, so bindings can be compared."""
@@ -36,6 +38,8 @@ class Binding:
     destination_type: str  # "queue" or "exchange"
     routing_key: str
     arguments: dict = field(default_factory=dict)
+    _fixed: Match | None = field(default=None, repr=False)
+    _by_key: dict[str, Match] = field(default_factory=dict, repr=False)
 
     @property
     def key(self) -> tuple:
@@ -46,6 +50,25 @@ class Binding:
             self.routing_key,
             freeze(self.arguments),
         )
+
+    def match(self, reason: str) -> Match:
+        """This binding as a routing match; the same reason gives the same shared record."""
+        m = self._fixed
+        if m is None or m.reason != reason:
+            m = self._fixed = Match(
+                self.source, self.destination, self.destination_type, self.routing_key, reason
+            )
+        return m
+
+    def topic_match(self, key: str) -> Match:
+        """A topic match with its word-by-word reason, remembered for recent keys."""
+        m = self._by_key.get(key)
+        if m is None:
+            m = self.match(explain_topic(self.routing_key, key))
+            if len(self._by_key) >= 256:  # bounded: keys are open-ended
+                self._by_key.clear()
+            self._by_key[key] = m
+        return m
 
     def describe(self) -> dict[str, Any]:
         """Plain data for the live view."""
@@ -284,27 +307,21 @@ class Exchange:
             self._trie.remove(binding)
         return binding
 
-    def match(self, routing_key: str, headers: dict[str, Any]) -> list[tuple[Binding, str]]:
-        """Bindings that take this message, each with the reason it matched."""
+    def match(self, routing_key: str, headers: dict[str, Any]) -> list[Match]:
+        """The bindings that take this message, as matches carrying the reason."""
         kind = self.type
         if kind == "direct":
             found = self._direct.get(routing_key)
-            if not found:
-                return []
-            reason = f"routing key {routing_key!r} equals binding key"
-            return [(b, reason) for b in found]
+            return [b.match(f"routing key {routing_key!r} equals binding key") for b in found or ()]
         if kind == "fanout":
-            return [(b, "fanout: every binding") for b in self.bindings.values()]
+            return [b.match("fanout: every binding") for b in self.bindings.values()]
         if kind == "topic":
-            return [
-                (b, explain_topic(b.routing_key, routing_key))
-                for b in self._trie.match(routing_key)
-            ]
+            return [b.topic_match(routing_key) for b in self._trie.match(routing_key)]
         out = []
         for b in self.bindings.values():
             ok, why = headers_match(b.arguments, headers)
             if ok:
-                out.append((b, why))
+                out.append(Match(b.source, b.destination, b.destination_type, b.routing_key, why))
         return out
 
     def describe(self) -> dict[str, Any]:
