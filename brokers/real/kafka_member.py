@@ -127,7 +127,8 @@ class Member(threading.Thread):
                     self._maybe_auto_commit()
                 else:  # manual: stay in the group, fetch only when asked
                     self.consumer.pause(*self.consumer.assignment())
-                    self.consumer.poll(timeout_ms=50)
+                    for tp, records in self.consumer.poll(timeout_ms=50).items():
+                        self.consumer.seek(tp, records[0].offset)  # not asked for: unread
         except BaseException as exc:  # noqa: BLE001 - the member dies; the UI shows why
             self.state = "failed"
             self.error = exc
@@ -328,7 +329,10 @@ class Member(threading.Thread):
 
     def on_assigned(self, assigned: Any) -> None:
         names = self.adapter.names
-        self.assignment = sorted((names.user(tp.topic), tp.partition) for tp in assigned)
+        current = self.consumer.assignment()  # cooperative rebalances pass only the new ones
+        self.assignment = sorted((names.user(tp.topic), tp.partition) for tp in current)
+        if self.settings["behaviour"] == "manual":
+            self.consumer.pause(*current)
         meta = self.consumer._coordinator.group_metadata()  # generation and member id
         self.generation = meta.generation_id
         self.adapter.member_assigned(self)
