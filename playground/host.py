@@ -49,6 +49,7 @@ GONE = {"ok": False, "error": "This sandbox no longer exists.", "field": None}
 HEARTBEAT = 1.0  # seconds between frames to viewers of a quiet sandbox
 RECLAIM_EVERY = 60.0
 UNLOAD_AFTER = 600.0  # seconds without viewers or commands before a runtime is unloaded
+MAX_TICK = 0.25  # longest wall time one tick covers: a stalled host does not catch up at once
 
 
 def group_name(sandbox_id: str) -> str:
@@ -188,7 +189,7 @@ class RuntimeHost:
     def _frame_text(self, live: Live, sandbox_id: str) -> str | None:
         now = time.monotonic()
         with self._lock:
-            frame = live.runtime.tick(now - live.last_tick)
+            frame = live.runtime.tick(min(now - live.last_tick, MAX_TICK))
             live.last_tick = now
             if frame is not None and frame["log"]:
                 live.last_active = now
@@ -305,6 +306,21 @@ def ensure_host_started() -> RuntimeHost:
         return host
     _Process.task = asyncio.create_task(host.serve(listen=False), name="bp-runtime-host")
     return host
+
+
+async def stop_host() -> None:
+    """Stop the embedded host's loops and unload its runtimes (tests, shutdown)."""
+    task, _Process.task = _Process.task, None
+    if task is not None and not task.done():
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):
+            pass
+    host = _Process.host
+    if host is not None:
+        for sandbox_id in list(host.live):
+            host.unload(sandbox_id)
 
 
 async def call(sandbox_id: str, command: dict[str, Any], timeout: float = 5) -> dict[str, Any]:

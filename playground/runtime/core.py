@@ -34,9 +34,6 @@ from playground.runtime.producers import Agent
 
 log = logging.getLogger(__name__)
 
-#: longest wall time one tick may cover (a stalled server does not catch up in one jump)
-MAX_TICK = 0.25
-
 
 @dataclass(frozen=True)
 class Caps:
@@ -144,7 +141,7 @@ class SandboxRuntime:
     def tick(self, wall_dt: float) -> dict[str, Any] | None:
         """Let wall_dt * speed virtual seconds pass; a frame if anything happened."""
         if not self.spec["time"]["paused"] and wall_dt > 0:
-            self._advance(min(wall_dt, MAX_TICK) * self.spec["time"]["speed"])
+            self._advance(wall_dt * self.spec["time"]["speed"])
         events = self.pending + self.backend.drain()
         self.pending = []
         if not events and not self.dirty:

@@ -1,0 +1,107 @@
+"""The runtime host answers through the channel layer, survives failures, and reclaims."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from playground import host
+from playground.models import Sandbox
+from playground.sandboxes import create_sandbox
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+async def fresh_host():
+    await host.stop_host()
+    await get_channel_layer().flush()
+    yield
+    await host.stop_host()
+
+
+async def new_sandbox(**fields) -> Sandbox:
+    return await database_sync_to_async(create_sandbox)("alice", **fields)
+
+
+async def test_call_through_the_channel_layer_reaches_a_listening_host(settings):
+    settings.BP_RUNTIME_IN_PROCESS = False
+    sb = await new_sandbox()
+    served = asyncio.create_task(host.RuntimeHost().serve(listen=True))
+    try:
+        result = await host.call(sb.id, {"op": "queue.declare", "name": "q"})
+        assert result == {"ok": True, "name": "q"}
+        gone = await host.call("missing", {"op": "time.pause"})
+        assert gone["ok"] is False and "no longer exists" in gone["error"]
+    finally:
+        served.cancel()
+
+
+async def test_call_gives_up_when_no_host_answers(settings):
+    settings.BP_RUNTIME_IN_PROCESS = False
+    result = await host.call("whatever", {"op": "time.pause"}, timeout=0.2)
+    assert result == host.NO_ANSWER
+
+
+async def test_the_embedded_host_starts_on_first_call_and_saves_the_spec():
+    sb = await new_sandbox(seed=77)
+    assert (await host.call(sb.id, {"op": "topic.create", "name": "t", "partitions": 2}))["ok"]
+    assert host._Process.task is not None and not host._Process.task.done()
+    saved = await database_sync_to_async(Sandbox.objects.get)(id=sb.id)
+    assert saved.spec["topics"] == {"t": {"partitions": 2, "replication_factor": 1, "configs": {}}}
+    host.local_host().unload(sb.id)
+    snap = await host.call(sb.id, {"op": "sandbox.snapshot"})
+    assert snap["frame"]["seed"] == 77
+    assert [t["name"] for t in snap["frame"]["kafka"]["topics"]] == ["t"]
+
+
+async def test_a_failing_tick_or_command_is_logged_and_the_host_goes_on(caplog):
+    sb = await new_sandbox()
+    h = host.RuntimeHost()
+    live = await h.load(sb.id)
+    live.viewers = 1
+
+    def explode(*args):
+        raise RuntimeError("boom")
+
+    live.runtime.tick = explode
+    assert await h.tick_once() == 0
+    assert "ticking sandbox" in caplog.text
+    del live.runtime.tick
+    assert await h.tick_once() == 1
+    live.runtime.apply = explode
+    result = await h.command(sb.id, {"op": "time.pause"})
+    assert result["ok"] is False and "failed" in result["error"]
+
+
+async def test_a_watched_sandbox_gets_a_heartbeat_and_an_unwatched_quiet_one_nothing():
+    sb = await new_sandbox()
+    h = host.RuntimeHost()
+    live = await h.load(sb.id)
+    await h.tick_once()  # the first frame after loading
+    live.last_sent = 0.0
+    assert await h.tick_once() == 0  # no viewers, nothing happened
+    await h.viewers(sb.id, +1)
+    assert await h.tick_once() == 1  # heartbeat for the viewer
+    assert await h.tick_once() == 0  # and not again within the second
+
+
+async def test_reclaim_deletes_long_idle_sandboxes_and_unloads_their_runtimes(settings):
+    old, fresh, watched = await new_sandbox(), await new_sandbox(), await new_sandbox()
+    h = host.RuntimeHost()
+    for sb in (old, watched):
+        await h.load(sb.id)
+    await h.viewers(watched.id, +1)
+    past = timezone.now() - timedelta(minutes=settings.BP_IDLE_MINUTES + 1)
+    await database_sync_to_async(
+        lambda: Sandbox.objects.filter(id__in=[old.id, watched.id]).update(last_seen=past)
+    )()
+    await h.reclaim_once()
+    left = await database_sync_to_async(lambda: set(Sandbox.objects.values_list("id", flat=True)))()
+    assert left == {fresh.id, watched.id}
+    assert set(h.live) == {watched.id}
