@@ -34,10 +34,20 @@ class KafkaEvent(Event):
         data = {}
         for name in names:
             value = getattr(self, name)
-            data[name] = value if type(value) in _SCALARS else _plain(value)
+            data[name] = value if type(value) in _SCALARS else _plain_fast(value)
         data["kind"] = self.kind
         data["broker"] = "kafka"
         return data
+
+
+def _plain_fast(value: Any) -> Any:
+    """`brokers.events._plain`, with lists of scalars (msg ids, offsets) copied directly."""
+    kind = type(value)
+    if kind is list or kind is tuple:
+        return [v if type(v) in _SCALARS else _plain_fast(v) for v in value]
+    if kind is dict:
+        return {str(k): v if type(v) in _SCALARS else _plain_fast(v) for k, v in value.items()}
+    return _plain(value)
 
 
 # -- cluster and topics ------------------------------------------------------------------
