@@ -1,0 +1,285 @@
+"""The same RabbitMQ scenario on the simulator and on real RabbitMQ: an observer sees the same.
+
+Each case is a script run by `brokers.real.scenario.run` on `Simulator` and on the pika
+adapter; the script returns what an observer would note (which queue got which message,
+in which order, with which headers), and the two must be equal.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from brokers.amqp.api import Properties
+from brokers.real.backend import make_backend
+from brokers.real.scenario import deliveries, run
+from brokers.sim import Simulator
+
+pytestmark = pytest.mark.real
+MGMT = os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
+DEATH_KEYS = ("queue", "reason", "count", "exchange", "routing-keys")
+
+
+@pytest.fixture
+def both(rabbitmq_url):
+    """Run a script on the simulator and on RabbitMQ; return both runs."""
+    made = []
+
+    def go(script):
+        real = make_backend(
+            "rabbitmq",
+            url=rabbitmq_url,
+            prefix=f"bp.d{uuid.uuid4().hex[:8]}.",
+            management_url=MGMT,
+        )
+        made.append(real)
+        return run(Simulator(seed=1), script), run(real, script)
+
+    yield go
+    for b in made:
+        b.close()
+
+
+def drain_queue(api, queue):
+    """Every message id left in `queue`, by basic.get, in order."""
+    out = []
+    while (got := api.basic_get(queue, auto_ack=True)) is not None:
+        out.append(got.msg)
+    return out
+
+
+def get_all(api, queue, wait, count):
+    """Wait until `count` messages could be taken from `queue`; return their GetResults."""
+    out = []
+    for _ in range(100):
+        while (got := api.basic_get(queue, auto_ack=True)) is not None:
+            out.append(got)
+        if len(out) >= count:
+            break
+        wait(0.05)
+    return out
+
+
+TOPIC_BINDINGS = {"q1": "a.*", "q2": "a.#", "q3": "#.z", "q4": "*.b.*", "q5": "#"}
+TOPIC_KEYS = ["a", "a.b", "a.b.c", "x.b.y", "a.z", "z", "", "a..z", "b.b.b", "x.y.z"]
+
+
+def test_topic_routing_agrees_over_a_table_of_keys(both):
+    def script(api, wait):
+        api.exchange_declare("t", "topic")
+        for q, pattern in TOPIC_BINDINGS.items():
+            api.queue_declare(q)
+            api.queue_bind(q, "t", pattern)
+        for key in TOPIC_KEYS:
+            api.basic_publish("t", key, key)
+        return {q: drain_queue(api, q) for q in TOPIC_BINDINGS}
+
+    sim, real = both(script)
+    assert sim.result == real.result
+
+
+HEADER_BINDINGS = {
+    "all_ab": {"x-match": "all", "a": 1, "b": "x"},
+    "any_ab": {"x-match": "any", "a": 1, "b": "x"},
+    "all_a": {"a": 1},
+    "any_with_x": {"x-match": "any-with-x", "x-k": "v"},
+}
+HEADER_TABLE = [{"a": 1, "b": "x"}, {"a": 1}, {"b": "x"}, {"a": "1"}, {}, {"x-k": "v"}, {"a": 2}]
+
+
+def test_headers_routing_agrees_over_a_table_of_header_sets(both):
+    def script(api, wait):
+        api.exchange_declare("h", "headers")
+        for q, args in HEADER_BINDINGS.items():
+            api.queue_declare(q)
+            api.queue_bind(q, "h", "", arguments=args)
+        for headers in HEADER_TABLE:
+            api.basic_publish("h", "", "x", properties=Properties(headers=headers))
+        return {q: drain_queue(api, q) for q in HEADER_BINDINGS}
+
+    sim, real = both(script)
+    assert sim.result == real.result
+
+
+def test_fanout_copies_to_every_bound_queue_and_mandatory_returns_when_none(both):
+    def script(api, wait):
+        api.exchange_declare("f", "fanout")
+        api.exchange_declare("empty", "fanout")
+        for q in ("a", "b", "c"):
+            api.queue_declare(q)
+            api.queue_bind(q, "f", "ignored")
+        api.queue_bind("a", "f", "twice")  # bound twice, still one copy
+        msgs = [api.basic_publish("f", "k", str(i)) for i in range(3)]
+        api.basic_publish("empty", "k", "nobody", mandatory=True)
+        return msgs, {q: drain_queue(api, q) for q in ("a", "b", "c")}
+
+    sim, real = both(script)
+    assert sim.result == real.result
+    assert [e.msg for e in sim.of("returned")] == [e.msg for e in real.of("returned")] == ["m4"]
+
+
+def test_competing_consumers_share_while_fanout_consumers_each_get_all(both):
+    def script(api, wait):
+        api.queue_declare("work")
+        api.exchange_declare("news", "fanout")
+        for q in ("n1", "n2"):
+            api.queue_declare(q)
+            api.queue_bind(q, "news", "")
+            api.basic_consume(q, consumer_tag=f"reader-{q}")
+        api.basic_consume("work", consumer_tag="w1", prefetch_count=1, processing_time=0.05)
+        api.basic_consume("work", consumer_tag="w2", prefetch_count=1, processing_time=0.05)
+        for i in range(6):
+            api.basic_publish("", "work", f"job{i}")
+            api.basic_publish("news", "", f"news{i}")
+        wait(5, until=lambda ev: sum(e.kind == "acked" for e in ev) == 18)
+
+    sim, real = both(script)
+    for r in (sim, real):
+        by_consumer = {}
+        for e in r.of("delivered"):
+            by_consumer.setdefault(e.consumer_tag, []).append(e.msg)
+        r.by_consumer = {k: sorted(v, key=lambda m: int(m[1:])) for k, v in by_consumer.items()}
+    assert sim.by_consumer["reader-n1"] == real.by_consumer["reader-n1"]
+    assert sim.by_consumer["reader-n2"] == real.by_consumer["reader-n2"]
+    work = [sorted(r.by_consumer["w1"] + r.by_consumer["w2"]) for r in (sim, real)]
+    assert work[0] == work[1]
+    assert len(sim.by_consumer["w1"]) == len(real.by_consumer["w1"]) == 3
+    assert sim.by_consumer["w1"] == real.by_consumer["w1"]  # round robin, in publish order
+
+
+def test_a_consumer_crash_redelivers_its_unacked_messages_elsewhere(both):
+    def script(api, wait):
+        api.queue_declare("q")
+        api.basic_consume("q", consumer_tag="doomed", behaviour="manual", prefetch_count=10)
+        for i in range(3):
+            api.basic_publish("", "q", str(i))
+        wait(3, until=lambda ev: sum(e.kind == "delivered" for e in ev) == 3)
+        api.crash_consumer("doomed")
+        api.basic_consume("q", consumer_tag="rescuer")
+        wait(3, until=lambda ev: sum(e.kind == "acked" for e in ev) == 3)
+
+    sim, real = both(script)
+    observed = [
+        [(e.consumer_tag, e.msg, e.redelivered, e.delivery_count) for e in r.of("delivered")]
+        for r in (sim, real)
+    ]
+    assert observed[0] == observed[1]
+    assert [(e.requeued, e.lost) for e in sim.of("consumer_crashed")] == [
+        (e.requeued, e.lost) for e in real.of("consumer_crashed")
+    ]
+
+
+def test_nack_without_requeue_dead_letters_with_the_same_x_death(both):
+    def script(api, wait):
+        api.exchange_declare("work", "direct")
+        api.exchange_declare("dlx", "topic")
+        api.queue_declare("dead")
+        api.queue_bind("dead", "dlx", "#")
+        api.queue_declare("q", arguments={"x-dead-letter-exchange": "dlx"})
+        api.queue_bind("q", "work", "job.1")
+        api.basic_consume("q", consumer_tag="c", behaviour="manual")
+        api.basic_publish("work", "job.1", "boom")
+        wait(3, until=lambda ev: any(e.kind == "delivered" for e in ev))
+        api.basic_nack("c", 1, requeue=False)
+        got = get_all(api, "dead", wait, 1)
+        return [
+            (
+                g.msg,
+                g.exchange,
+                g.routing_key,
+                [{k: d[k] for k in DEATH_KEYS} for d in g.properties.headers["x-death"]],
+            )
+            for g in got
+        ]
+
+    sim, real = both(script)
+    assert sim.result == real.result
+    assert sim.result[0][3] == [
+        {
+            "queue": "q",
+            "reason": "rejected",
+            "count": 1,
+            "exchange": "work",
+            "routing-keys": ["job.1"],
+        }
+    ]
+    for r in (sim, real):
+        dl = r.of("dead_lettered")[0]
+        r.dl = (
+            dl.msg,
+            dl.queue,
+            dl.reason,
+            dl.exchange,
+            dl.routing_keys,
+            [{k: d[k] for k in DEATH_KEYS} for d in dl.x_death],
+        )
+    assert sim.dl == real.dl
+
+
+def test_priority_queue_order_agrees(both):
+    def script(api, wait):
+        api.queue_declare("p", arguments={"x-max-priority": 10})
+        for i, prio in enumerate([0, 5, 10, 5, 1, None, 10]):
+            api.basic_publish("", "p", str(i), properties=Properties(priority=prio))
+        return drain_queue(api, "p")
+
+    sim, real = both(script)
+    assert sim.result == real.result
+
+
+def test_quorum_delivery_limit_then_dead_letter_agrees(both):
+    def script(api, wait):
+        api.exchange_declare("dlx", "fanout")
+        api.queue_declare("dead")
+        api.queue_bind("dead", "dlx", "")
+        api.queue_declare(
+            "qq",
+            arguments={
+                "x-queue-type": "quorum",
+                "x-delivery-limit": 2,
+                "x-dead-letter-exchange": "dlx",
+            },
+        )
+        api.basic_consume("qq", consumer_tag="c", failure_rate=1.0, prefetch_count=1)
+        api.basic_publish("", "qq", "poison")
+        got = get_all(api, "dead", wait, 1)
+        api.basic_cancel("c")
+        return [
+            (g.msg, [{k: d[k] for k in DEATH_KEYS} for d in g.properties.headers["x-death"]])
+            for g in got
+        ]
+
+    sim, real = both(script)
+    assert sim.result == real.result
+    assert [(e.redelivered, e.delivery_count) for e in real.of("delivered") if e.queue == "qq"] == [
+        (e.redelivered, e.delivery_count) for e in sim.of("delivered") if e.queue == "qq"
+    ]
+    assert (
+        [e.reason for e in real.of("dead_lettered")]
+        == [e.reason for e in sim.of("dead_lettered")]
+        == ["delivery_limit"]
+    )
+
+
+def test_stream_replay_from_an_offset_agrees(both):
+    def script(api, wait):
+        api.queue_declare("s", arguments={"x-queue-type": "stream"})
+        for i in range(6):
+            api.basic_publish("", "s", str(i))
+        api.basic_consume(
+            "s", consumer_tag="all", prefetch_count=10, arguments={"x-stream-offset": "first"}
+        )
+        api.basic_consume(
+            "s", consumer_tag="from4", prefetch_count=10, arguments={"x-stream-offset": 4}
+        )
+        wait(5, until=lambda ev: sum(e.kind == "delivered" for e in ev) == 8)
+
+    sim, real = both(script)
+    for r in (sim, real):
+        r.seen = {}
+        for e in r.of("delivered"):
+            r.seen.setdefault(e.consumer_tag, []).append((e.msg, e.offset))
+    assert sim.seen == real.seen
+    assert deliveries(sim)["s"].count("m5") == 2
