@@ -1,0 +1,74 @@
+// The sandbox page: wires the WebSocket's frames to the diagram, counters, log, chart and
+// time controls, and keeps them attached across htmx swaps of the diagram.
+import { connect, showStatus } from "./live.js";
+import { Dots } from "./dots.js";
+import { Counters } from "./counters.js";
+import { EventLog } from "./log.js";
+import { Chart } from "./chart.js";
+import { Controls } from "./controls.js";
+
+const root = document.getElementById("playground");
+const status = document.getElementById("conn");
+const dots = new Dots();
+const counters = new Counters();
+const controls = new Controls();
+const chart = new Chart(document.getElementById("chart"));
+const log = new EventLog({
+  list: document.getElementById("log"),
+  text: document.getElementById("log-text"),
+  kind: document.getElementById("log-kind"),
+  more: document.getElementById("log-more"),
+  clear: document.getElementById("log-clear"),
+});
+
+let latest = null;
+let pending = false;
+let selected = null;
+
+function render() {
+  pending = false;
+  if (!latest) return;
+  counters.update(latest);
+  controls.update(latest);
+}
+
+function onFrame(frame) {
+  latest = frame;
+  dots.play(frame.moves, frame.speed);
+  log.add(frame.log, frame.more);
+  chart.push(frame.series);
+  if (!pending) {
+    pending = true;
+    requestAnimationFrame(render);
+  }
+}
+
+function markSelected() {
+  for (const g of document.querySelectorAll("#topology g.node.selected")) g.classList.remove("selected");
+  if (!selected) return;
+  for (const g of document.querySelectorAll("#topology g.node[data-node]")) {
+    if (g.dataset.node === selected) g.classList.add("selected");
+  }
+}
+
+// One delegated listener for every node, present or swapped in later.
+document.getElementById("diagram")?.addEventListener("click", (event) => {
+  const node = event.target.closest("g.node[data-node]");
+  if (!node) return;
+  selected = node.dataset.node;
+  markSelected();
+});
+
+document.body.addEventListener("htmx:afterSettle", () => {
+  dots.rescan();
+  counters.rescan();
+  markSelected();
+  if (latest) counters.update(latest);
+});
+
+if (root) {
+  connect(root.dataset.ws, {
+    onFrame,
+    onStatus: (state, delay) => showStatus(status, state, delay),
+  });
+}

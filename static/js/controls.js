@@ -1,0 +1,81 @@
+// Time controls: play, pause, step, speed (log scale 0.1×–20×), clock and seed; keyboard
+// shortcuts for speakers (space, →, f). The buttons post through htmx (see sandbox.html).
+const MIN = 0.1;
+const MAX = 20;
+
+// The slider runs 0–100 on a log scale, so 1× sits near the middle (views.speed_position).
+export function speedAt(position) {
+  return Math.round(MIN * Math.pow(MAX / MIN, position / 100) * 10) / 10 || MIN;
+}
+
+export function positionOf(speed) {
+  return Math.round((100 * Math.log(speed / MIN)) / Math.log(MAX / MIN));
+}
+
+export function speedLabel(speed) {
+  return (speed >= 10 ? speed.toFixed(0) : speed.toFixed(1).replace(/\.0$/, "")) + "×";
+}
+
+export class Controls {
+  constructor() {
+    this.play = document.getElementById("play");
+    this.pause = document.getElementById("pause");
+    this.step = document.getElementById("step");
+    this.slider = document.getElementById("speed");
+    this.output = document.getElementById("speed-out");
+    this.hidden = document.getElementById("speed-value");
+    this.clock = document.getElementById("clock");
+    this.seed = document.getElementById("seed");
+    this.flag = document.getElementById("paused-flag");
+    this.toggle = document.getElementById("toggle-panel");
+    this.dragging = false;
+    this.slider?.addEventListener("input", () => {
+      this.dragging = true;
+      const speed = speedAt(Number(this.slider.value));
+      this.hidden.value = String(speed);
+      this.output.textContent = speedLabel(speed);
+    });
+    this.slider?.addEventListener("change", () => {
+      this.dragging = false;
+    });
+    this.toggle?.addEventListener("click", () => this.fullView());
+    document.addEventListener("keydown", (event) => this.key(event));
+  }
+
+  fullView() {
+    const on = document.body.classList.toggle("full-view");
+    this.toggle.setAttribute("aria-pressed", String(on));
+    this.toggle.textContent = on ? "Show panel" : "Full view";
+    window.dispatchEvent(new Event("resize"));
+  }
+
+  key(event) {
+    const target = event.target;
+    if (target.closest("input, textarea, select, [contenteditable]") || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === " ") {
+      event.preventDefault();
+      (this.paused ? this.play : this.pause)?.click();
+    } else if (event.key === "ArrowRight") {
+      event.preventDefault();
+      this.step?.click();
+    } else if (event.key === "f") {
+      this.fullView();
+    }
+  }
+
+  update(frame) {
+    this.paused = Boolean(frame.paused);
+    this.play?.classList.toggle("active", !this.paused);
+    this.pause?.classList.toggle("active", this.paused);
+    if (this.flag) this.flag.hidden = !this.paused;
+    if (this.clock) this.clock.textContent = Number(frame.now || 0).toFixed(3);
+    if (this.seed && frame.seed !== undefined) this.seed.textContent = String(frame.seed);
+    if (this.slider && !this.dragging && typeof frame.speed === "number" && document.activeElement !== this.slider) {
+      const speed = Math.min(MAX, Math.max(MIN, frame.speed));
+      const position = positionOf(speed);
+      if (Number(this.slider.value) !== position) this.slider.value = String(position);
+      this.hidden.value = String(speed);
+      this.output.textContent = speedLabel(speed);
+    }
+  }
+}

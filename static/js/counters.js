@@ -1,0 +1,133 @@
+// Live numbers on the diagram and the details panel: queue depth, consumer state,
+// partition tapes (log start, high watermark, log end) and each group's committed offset.
+const TAPE_CELLS = 16; // the same window as playground/layout.py's tape_window
+const DOWN = new Set(["crashed", "cancelled", "stopped", "dead", "lost"]);
+
+export function tapeWindow(logStart, highWatermark, logEnd) {
+  const first = Math.max(0, logEnd - TAPE_CELLS);
+  const states = [];
+  for (let offset = first; offset < first + TAPE_CELLS; offset++) {
+    if (offset >= logEnd) states.push("empty");
+    else if (offset < logStart) states.push("gone");
+    else if (offset >= highWatermark) states.push("unreplicated");
+    else states.push("record");
+  }
+  return { first, states };
+}
+
+export class Counters {
+  constructor() {
+    this.rescan();
+  }
+
+  rescan() {
+    this.fields = new Map();
+    for (const el of document.querySelectorAll("[data-node][data-field]")) {
+      const key = el.dataset.node + "\u0000" + el.dataset.field;
+      if (!this.fields.has(key)) this.fields.set(key, []);
+      this.fields.get(key).push(el);
+    }
+    this.nodes = new Map();
+    for (const g of document.querySelectorAll("#topology g.node[data-node]")) {
+      this.nodes.set(g.dataset.node, g);
+    }
+    this.tapes = new Map();
+    for (const g of document.querySelectorAll("#topology g.cells[data-tape]")) {
+      this.tapes.set(g.dataset.tape, {
+        cells: Array.from(g.querySelectorAll("rect.cell")),
+        x: Number(g.dataset.x),
+        w: Number(g.dataset.w),
+        markers: [],
+      });
+    }
+    for (const m of document.querySelectorAll("#topology g.marker[data-tape]")) {
+      const tape = this.tapes.get(m.dataset.tape);
+      if (tape) tape.markers.push(m);
+    }
+  }
+
+  set(node, field, value) {
+    const els = this.fields.get(node + "\u0000" + field);
+    if (!els) return;
+    const text = String(value);
+    for (const el of els) {
+      if (field === "bar") el.setAttribute("width", text);
+      else if (el.textContent !== text) el.textContent = text;
+    }
+  }
+
+  state(node, value) {
+    const g = this.nodes.get(node);
+    if (!g) return;
+    g.classList.toggle("crashed", DOWN.has(value));
+    g.classList.toggle("idle", value === "idle" || value === "waiting");
+  }
+
+  update(frame) {
+    const amqp = frame.amqp || {};
+    const kafka = frame.kafka || {};
+    for (const q of amqp.queues || []) {
+      const id = "q:" + q.name;
+      this.set(id, "ready", q.ready ?? 0);
+      this.set(id, "unacked", q.unacked ?? 0);
+      this.set(id, "consumers", q.consumers ?? 0);
+      const depth = (q.ready || 0) + (q.unacked || 0);
+      this.set(id, "bar", Math.min(60, Math.round((60 * Math.log10(1 + depth)) / 2)));
+    }
+    for (const c of amqp.consumers || []) {
+      const id = "c:" + c.tag;
+      for (const field of ["state", "delivered", "acked", "nacked", "unacked"]) {
+        this.set(id, field, c[field] ?? 0);
+      }
+      this.state(id, c.state);
+    }
+    const committed = new Map();
+    for (const g of kafka.groups || []) {
+      const id = "g:" + g.group_id;
+      this.set(id, "lag", g.lag ?? 0);
+      this.set(id, "state", g.state ?? "");
+      const node = this.nodes.get(id);
+      if (node) node.classList.toggle("lagging", (g.lag || 0) > 0);
+      for (const o of g.offsets || []) {
+        committed.set(`${id}\u0000tp:${o.topic}:${o.partition}`, o.committed);
+      }
+      for (const m of g.members || []) {
+        this.set("m:" + m.member, "state", m.state ?? "");
+        this.state("m:" + m.member, m.state);
+      }
+    }
+    for (const t of kafka.topics || []) {
+      for (const p of t.partitions || []) {
+        this.tape(`tp:${t.name}:${p.partition}`, p, committed);
+      }
+    }
+  }
+
+  tape(id, p, committed) {
+    for (const field of ["log_start", "high_watermark", "log_end"]) this.set(id, field, p[field] ?? 0);
+    const tape = this.tapes.get(id);
+    if (!tape) return;
+    const { first, states } = tapeWindow(p.log_start || 0, p.high_watermark || 0, p.log_end || 0);
+    tape.cells.forEach((cell, i) => {
+      const cls = "cell " + states[i];
+      if (cell.getAttribute("class") !== cls) cell.setAttribute("class", cls);
+    });
+    const cellW = tape.w / TAPE_CELLS;
+    const placed = [];
+    for (const marker of tape.markers) {
+      const offset = committed.get(marker.dataset.group + "\u0000" + id);
+      if (offset === undefined || offset === null || offset < 0) {
+        marker.classList.add("off");
+        continue;
+      }
+      const cells = Math.max(0, Math.min(TAPE_CELLS, offset - first));
+      const x = tape.x + cells * cellW;
+      const near = placed.filter((px) => Math.abs(px - x) < 4).length;
+      placed.push(x);
+      marker.setAttribute("transform", `translate(${x.toFixed(1)} ${marker.dataset.y})`);
+      const label = marker.querySelector("text");
+      if (label) label.setAttribute("x", String(10 + near * 70));
+      marker.classList.remove("off");
+    }
+  }
+}
