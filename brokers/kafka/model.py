@@ -14,19 +14,20 @@ everything the parts leave out.
 from __future__ import annotations
 
 import random
-import re
 from typing import Any, Literal
 
 from brokers.clock import Clock
 from brokers.errors import NotFound, ResourceLocked, ValidationError
 from brokers.events import Emit
 from brokers.kafka import events as ev
+from brokers.kafka import validate as check
 from brokers.kafka.api import KafkaApi
 from brokers.kafka.assignors import ASSIGNORS
+from brokers.kafka.cleaner import Cleaner
 from brokers.kafka.consumer import Member
 from brokers.kafka.group import Group
 from brokers.kafka.log import Record
-from brokers.kafka.partitioner import key_bytes, partition_for_key
+from brokers.kafka.partitioner import partition_for_key
 from brokers.kafka.producer import Producer
 from brokers.kafka.replication import Partition
 from brokers.kafka.topics import (
@@ -37,7 +38,6 @@ from brokers.kafka.topics import (
     validate_topic_name,
 )
 
-NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 TP = tuple[str, int]
 
 
@@ -81,6 +81,7 @@ class KafkaCluster(KafkaApi):
         self._member_seq = 0
         self._pid_seq = 999
         self._next_sample = 0.0
+        self.cleaner = Cleaner(self)
 
     # -- helpers the parts call ----------------------------------------------------------
     def next_producer_id(self) -> int:
@@ -113,9 +114,9 @@ class KafkaCluster(KafkaApi):
 
     def after_roll(self, partition: Partition) -> None:
         """A segment closed: enforce retention and run the cleaner on this partition."""
-        self._enforce_retention(partition)
+        self.cleaner.enforce_retention(partition)
         if partition.config.compacts:
-            self._compact(partition)
+            self.cleaner.compact(partition)
 
     # -- cluster and topics ----------------------------------------------------------------
     def create_topic(
@@ -128,16 +129,16 @@ class KafkaCluster(KafkaApi):
         validate_topic_name(name)
         if name in self.topics:
             raise ValidationError(f"topic {name!r} already exists (TOPIC_ALREADY_EXISTS)")
-        _int_in("num_partitions", num_partitions, 1, MAX_PARTITIONS)
+        check.int_in("num_partitions", num_partitions, 1, MAX_PARTITIONS)
         up = [b for b, ok in self.broker_up.items() if ok]
-        _int_in("replication_factor", replication_factor, 1, len(self.broker_up))
+        check.int_in("replication_factor", replication_factor, 1, len(self.broker_up))
         if replication_factor > len(up):
             raise ValidationError(
                 f"replication factor {replication_factor} is larger than the {len(up)} "
                 "live brokers (INVALID_REPLICATION_FACTOR)"
             )
         config = parse_configs(configs)
-        _check_min_insync(config, replication_factor)
+        check.check_min_insync(config, replication_factor)
         topic = Topic(name, config, replication_factor)
         self.topics[name] = topic
         placement = place_replicas(num_partitions, replication_factor, up, self.rng)
@@ -170,18 +171,18 @@ class KafkaCluster(KafkaApi):
     def alter_topic_configs(self, name: str, configs: dict[str, Any]) -> None:
         topic = self._topic(name)
         config = parse_configs(configs, topic.config)
-        _check_min_insync(config, topic.replication_factor)
+        check.check_min_insync(config, topic.replication_factor)
         topic.config = config
         self.emit(ev.TopicConfigChanged(t=self.clock.now, topic=name, configs=config.to_dict()))
         for partition in topic.partitions:
-            self._enforce_retention(partition)
+            self.cleaner.enforce_retention(partition)
             if config.compacts:
-                self._compact(partition)
+                self.cleaner.compact(partition)
 
     def create_partitions(self, name: str, total: int) -> None:
         topic = self._topic(name)
         current = len(topic.partitions)
-        _int_in("total", total, 1, MAX_PARTITIONS)
+        check.int_in("total", total, 1, MAX_PARTITIONS)
         if total <= current:
             raise ValidationError(
                 f"topic {name!r} has {current} partitions; it can only grow (INVALID_PARTITIONS)"
@@ -229,7 +230,7 @@ class KafkaCluster(KafkaApi):
         request_timeout_ms: int = 30000,
         retry_backoff_ms: int = 100,
     ) -> None:
-        _name("producer", producer)
+        check.name("producer", producer)
         if producer in self.producers:
             raise ValidationError(f"producer {producer!r} already exists")
         if acks not in (0, 1, "all", -1):
@@ -239,11 +240,11 @@ class KafkaCluster(KafkaApi):
             raise ValidationError("enable_idempotence requires acks='all' (as kafka-python)")
         if null_key_strategy not in ("sticky", "round_robin"):
             raise ValidationError("null_key_strategy must be 'sticky' or 'round_robin'")
-        _int_in("linger_ms", linger_ms, 0, 600_000)
-        _int_in("retries", retries, 0, 1_000_000)
-        _int_in("batch_size", batch_size, 1, 64 * 1024 * 1024)
-        _int_in("request_timeout_ms", request_timeout_ms, 1, 3_600_000)
-        _int_in("retry_backoff_ms", retry_backoff_ms, 0, 600_000)
+        check.int_in("linger_ms", linger_ms, 0, 600_000)
+        check.int_in("retries", retries, 0, 1_000_000)
+        check.int_in("batch_size", batch_size, 1, 64 * 1024 * 1024)
+        check.int_in("request_timeout_ms", request_timeout_ms, 1, 3_600_000)
+        check.int_in("retry_backoff_ms", retry_backoff_ms, 0, 600_000)
         self.producers[producer] = Producer(
             self,
             producer,
@@ -263,7 +264,7 @@ class KafkaCluster(KafkaApi):
 
     def lose_next_acks(self, producer: str, count: int = 1) -> None:
         """Fault injection: the next `count` produce responses to this producer are lost."""
-        _int_in("count", count, 0, 1000)
+        check.int_in("count", count, 0, 1000)
         self._producer(producer).lost_acks = count
 
     def flush(self, producer: str) -> None:
@@ -283,16 +284,16 @@ class KafkaCluster(KafkaApi):
         t = self._topic(topic)
         if producer != "default":
             self._producer(producer)
-        key_b = None if key is None else _bytes("key", key)
-        value_b = None if value is None else _bytes("value", value)
-        header_list = _headers(headers)
+        key_b = None if key is None else check.as_bytes("key", key)
+        value_b = None if value is None else check.as_bytes("value", value)
+        header_list = check.headers(headers)
         if timestamp_ms is not None:
-            _int_in("timestamp_ms", timestamp_ms, 0, 2**63 - 1)
+            check.int_in("timestamp_ms", timestamp_ms, 0, 2**63 - 1)
         if key_b is None and t.config.compacts and not t.config.deletes:
             raise ValidationError(f"topic {topic!r} is compacted: records need a key")
         count = len(t.partitions)
         if partition is not None:
-            _int_in("partition", partition, 0, count - 1)
+            check.int_in("partition", partition, 0, count - 1)
         if producer not in self.producers:
             self.add_producer("default")  # kafka-python's defaults, made on first use
         prod = self.producers[producer]
@@ -326,7 +327,7 @@ class KafkaCluster(KafkaApi):
         behaviour: Literal["auto", "manual"] = "auto",
     ) -> str:
         if group_id is not None:
-            _name("group_id", group_id)
+            check.name("group_id", group_id)
         if not topics or not isinstance(topics, list | tuple):
             raise ValidationError("subscribe to at least one topic")
         for topic in topics:
@@ -334,16 +335,16 @@ class KafkaCluster(KafkaApi):
         if member is None:
             member = self._new_member_id()
         else:
-            _name("member", member)
+            check.name("member", member)
             if member in self.members:
                 raise ValidationError(f"member id {member!r} is in use")
-        _choice("partition_assignment_strategy", partition_assignment_strategy, ASSIGNORS)
-        _choice("commit_policy", commit_policy, ("auto", "after", "before"))
-        _choice("auto_offset_reset", auto_offset_reset, ("earliest", "latest", "none"))
-        _choice("behaviour", behaviour, ("auto", "manual"))
-        _int_in("auto_commit_interval_ms", auto_commit_interval_ms, 1, 3_600_000)
-        _int_in("max_poll_records", max_poll_records, 1, 100_000)
-        _int_in("session_timeout_ms", session_timeout_ms, 1, 3_600_000)
+        check.choice("partition_assignment_strategy", partition_assignment_strategy, ASSIGNORS)
+        check.choice("commit_policy", commit_policy, ("auto", "after", "before"))
+        check.choice("auto_offset_reset", auto_offset_reset, ("earliest", "latest", "none"))
+        check.choice("behaviour", behaviour, ("auto", "manual"))
+        check.int_in("auto_commit_interval_ms", auto_commit_interval_ms, 1, 3_600_000)
+        check.int_in("max_poll_records", max_poll_records, 1, 100_000)
+        check.int_in("session_timeout_ms", session_timeout_ms, 1, 3_600_000)
         if not isinstance(processing_time, int | float) or not 0 <= processing_time <= 3600:
             raise ValidationError("processing_time must be between 0 and 3600 seconds")
         group = self.groups.get(group_id) if group_id is not None else None
@@ -418,7 +419,7 @@ class KafkaCluster(KafkaApi):
         tp = (topic, partition)
         if tp not in m.assignment:
             raise ValidationError(f"{topic}-{partition} is not assigned to {member}")
-        _int_in("offset", offset, 0, 2**63 - 1)
+        check.int_in("offset", offset, 0, 2**63 - 1)
         m.positions[tp] = offset
         m.unread.pop(tp, None)
         m.emit_reset(tp, offset, f"seek({topic}-{partition}, {offset}) by the application")
@@ -432,9 +433,9 @@ class KafkaCluster(KafkaApi):
         value: int | None = None,
     ) -> dict[int, int]:
         t = self._topic(topic)
-        _choice("to", to, ("earliest", "latest", "offset", "timestamp"))
+        check.choice("to", to, ("earliest", "latest", "offset", "timestamp"))
         if to in ("offset", "timestamp"):
-            _int_in("value", value, 0 if to == "offset" else -(2**63), 2**63 - 1)
+            check.int_in("value", value, 0 if to == "offset" else -(2**63), 2**63 - 1)
         group = self.groups.get(group_id)
         if group is not None and group.members:
             raise ResourceLocked(
@@ -442,7 +443,7 @@ class KafkaCluster(KafkaApi):
                 f"{group.state}); stop its consumers (or wait for their session timeout) first"
             )
         if group is None:
-            _name("group_id", group_id)
+            check.name("group_id", group_id)
             group = self.groups[group_id] = Group(self, group_id, "range")
         result = {}
         for p in t.partitions:
@@ -476,7 +477,7 @@ class KafkaCluster(KafkaApi):
         if not m.manual:
             raise ValidationError(f"{member} polls by itself; poll() is for manual members")
         if max_records is not None:
-            _int_in("max_records", max_records, 1, 100_000)
+            check.int_in("max_records", max_records, 1, 100_000)
         if m.poll_prelude():
             return []
         fetched = m.fetch(max_records or m.max_poll_records)
@@ -491,7 +492,7 @@ class KafkaCluster(KafkaApi):
         for tp, offset in offsets.items():
             if tp not in m.assignment:
                 raise ValidationError(f"{tp[0]}-{tp[1]} is not assigned to {member}")
-            _int_in("offset", offset, 0, 2**63 - 1)
+            check.int_in("offset", offset, 0, 2**63 - 1)
         m.commit(dict(offsets), "commit() by the application")
 
     # -- state -----------------------------------------------------------------------------
@@ -529,64 +530,6 @@ class KafkaCluster(KafkaApi):
             for p in range(len(self.topics[t].partitions))
         ]
 
-    def _enforce_retention(self, partition: Partition) -> None:
-        cfg = partition.config
-        if not cfg.deletes:
-            return
-        now_ms = self.clock.now * 1000
-        doomed, reason = partition.log.delete_retained(
-            now_ms, cfg.retention_ms, cfg.retention_bytes, partition.hw
-        )
-        if doomed:
-            self.emit(
-                ev.RetentionDeleted(
-                    t=self.clock.now,
-                    topic=partition.topic,
-                    partition=partition.index,
-                    segments=[s.base_offset for s in doomed],
-                    records=sum(len(s.records) for s in doomed),
-                    log_start=partition.log.log_start,
-                    reason=reason,
-                )
-            )
-        self._schedule_retention(partition)
-
-    def _schedule_retention(self, partition: Partition) -> None:
-        cfg = partition.config
-        oldest = partition.log.oldest_closed_timestamp()
-        if oldest is None or cfg.retention_ms < 0 or not cfg.deletes:
-            return
-        due = (oldest + cfg.retention_ms) / 1000 + 0.001
-        timer = partition.retention_timer
-        if timer is not None and not timer.cancelled and timer.time <= due:
-            return
-        if timer is not None:
-            timer.cancel()
-        partition.retention_timer = self.clock.at(due, self._retention_due, partition)
-
-    def _retention_due(self, partition: Partition) -> None:
-        partition.retention_timer = None
-        if self.topics.get(partition.topic) is not None:
-            self._enforce_retention(partition)
-
-    def _compact(self, partition: Partition) -> None:
-        removed, tombstones = partition.log.compact(
-            self.clock.now * 1000, partition.config.delete_retention_ms
-        )
-        if removed:
-            self.emit(
-                ev.Compacted(
-                    t=self.clock.now,
-                    topic=partition.topic,
-                    partition=partition.index,
-                    removed_offsets=[r.offset for r in removed],
-                    removed_msgs=[r.msg for r in removed],
-                    tombstones_removed=tombstones,
-                    reason="cleanup.policy=compact: a later record has the same key"
-                    + (" (and expired tombstones)" if tombstones else ""),
-                )
-            )
-
     def _new_member_id(self) -> str:
         while True:
             self._member_seq += 1
@@ -617,42 +560,3 @@ class KafkaCluster(KafkaApi):
             raise NotFound(f"no broker {broker_id!r} (brokers are {list(self.broker_up)})")
         if self.broker_up[broker_id] != must_be:
             raise ValidationError(f"broker {broker_id} is already {'down' if must_be else 'up'}")
-
-
-def _int_in(name: str, value: Any, low: int, high: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValidationError(f"{name} must be an integer from {low} to {high}, got {value!r}")
-
-
-def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ValidationError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
-
-
-def _name(what: str, value: Any) -> None:
-    if not isinstance(value, str) or not NAME.match(value):
-        raise ValidationError(f"invalid {what} {value!r}: use 1-64 letters, digits, '.', '_', '-'")
-
-
-def _bytes(what: str, value: Any) -> bytes:
-    if isinstance(value, str | bytes | bytearray):
-        return key_bytes(value)
-    raise ValidationError(f"{what} must be bytes, text or None, got {type(value).__name__}")
-
-
-def _headers(headers: Any) -> list[tuple[str, bytes]]:
-    out = []
-    for item in headers or []:
-        if not isinstance(item, list | tuple) or len(item) != 2 or not isinstance(item[0], str):
-            raise ValidationError(f"each header is (name, bytes), got {item!r}")
-        out.append((item[0], _bytes("header value", item[1])))
-    return out
-
-
-def _check_min_insync(config: TopicConfig, replication_factor: int) -> None:
-    if config.min_insync_replicas > replication_factor:
-        # Kafka accepts this and then refuses every acks=all write; say so up front.
-        raise ValidationError(
-            f"min.insync.replicas={config.min_insync_replicas} exceeds replication factor "
-            f"{replication_factor}: every acks=all write would fail"
-        )

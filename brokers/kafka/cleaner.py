@@ -1,0 +1,85 @@
+"""The log cleaner's jobs for one cluster: retention by time and bytes, and compaction.
+
+Runs after a segment rolls, after a config change, and on a timer when the oldest closed
+segment of a partition will pass `retention.ms`, so an idle cluster schedules nothing
+it does not need. Emits `RetentionDeleted` and `Compacted`. Leaves out the cleaner's
+dirty ratio, its threads and throttling, and `log.retention.check.interval.ms`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from brokers.kafka import events as ev
+
+if TYPE_CHECKING:
+    from brokers.kafka.model import KafkaCluster
+    from brokers.kafka.replication import Partition
+
+
+class Cleaner:
+    """Retention and compaction for the partitions of one cluster."""
+
+    def __init__(self, cluster: KafkaCluster) -> None:
+        self.cluster = cluster
+        self.clock = cluster.clock
+        self.emit = cluster.emit
+        self.topics = cluster.topics
+
+    def enforce_retention(self, partition: Partition) -> None:
+        cfg = partition.config
+        if not cfg.deletes:
+            return
+        now_ms = self.clock.now * 1000
+        doomed, reason = partition.log.delete_retained(
+            now_ms, cfg.retention_ms, cfg.retention_bytes, partition.hw
+        )
+        if doomed:
+            self.emit(
+                ev.RetentionDeleted(
+                    t=self.clock.now,
+                    topic=partition.topic,
+                    partition=partition.index,
+                    segments=[s.base_offset for s in doomed],
+                    records=sum(len(s.records) for s in doomed),
+                    log_start=partition.log.log_start,
+                    reason=reason,
+                )
+            )
+        self._schedule_retention(partition)
+
+    def _schedule_retention(self, partition: Partition) -> None:
+        cfg = partition.config
+        oldest = partition.log.oldest_closed_timestamp()
+        if oldest is None or cfg.retention_ms < 0 or not cfg.deletes:
+            return
+        due = (oldest + cfg.retention_ms) / 1000 + 0.001
+        timer = partition.retention_timer
+        if timer is not None and not timer.cancelled and timer.time <= due:
+            return
+        if timer is not None:
+            timer.cancel()
+        partition.retention_timer = self.clock.at(due, self._retention_due, partition)
+
+    def _retention_due(self, partition: Partition) -> None:
+        partition.retention_timer = None
+        if self.topics.get(partition.topic) is not None:
+            self.enforce_retention(partition)
+
+    def compact(self, partition: Partition) -> None:
+        removed, tombstones = partition.log.compact(
+            self.clock.now * 1000, partition.config.delete_retention_ms
+        )
+        if removed:
+            self.emit(
+                ev.Compacted(
+                    t=self.clock.now,
+                    topic=partition.topic,
+                    partition=partition.index,
+                    removed_offsets=[r.offset for r in removed],
+                    removed_msgs=[r.msg for r in removed],
+                    tombstones_removed=tombstones,
+                    reason="cleanup.policy=compact: a later record has the same key"
+                    + (" (and expired tombstones)" if tombstones else ""),
+                )
+            )
