@@ -27,7 +27,7 @@ import pika.exceptions as pe
 from brokers.amqp import events as ev
 from brokers.amqp import validation as v
 from brokers.amqp.api import AmqpApi, GetResult, Properties
-from brokers.errors import Disconnected, NotFound, ValidationError
+from brokers.errors import AccessRefused, Disconnected, NotFound, ValidationError
 from brokers.real.common import EventSink, Names
 from brokers.real.management import management_get
 from brokers.real.pika_loop import PikaLoop, broker_error, explain
@@ -35,6 +35,7 @@ from brokers.real.rabbitmq_consumer import Consumer, ConsumerSpec, Delivery
 
 MSG_HEADER = "x-bp-msg"
 DEPTH_INTERVAL = 0.25  # seconds between queue depth polls
+MAX_IN_FLIGHT = 1000  # publishes queued for the control thread before basic_publish waits
 
 
 class RabbitMQAdapter(AmqpApi):
@@ -66,6 +67,7 @@ class RabbitMQAdapter(AmqpApi):
         self._ctag = 0
         self._counts: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
+        self._in_flight = threading.BoundedSemaphore(MAX_IN_FLIGHT)
         self._last_depth_poll = 0.0
 
     # -- connection ------------------------------------------------------------------
@@ -76,6 +78,7 @@ class RabbitMQAdapter(AmqpApi):
             loop.start_and_wait()
         except (pe.AMQPError, OSError) as exc:
             raise Disconnected(explain(exc, self.url)) from None
+        self._in_flight = threading.BoundedSemaphore(MAX_IN_FLIGHT)  # posts to a dead loop are gone
         self.control = loop
 
     def _open_channel(self, connection: Any) -> None:
@@ -426,6 +429,13 @@ class RabbitMQAdapter(AmqpApi):
         props = properties or Properties()
         v.check_properties(props)
         self._known_exchange(exchange)
+        if self.exchanges.get(exchange, {}).get("internal"):
+            raise AccessRefused(
+                f"ACCESS_REFUSED - cannot publish to internal exchange '{exchange}' "
+                f"in vhost '{self.vhost}'"
+            )
+        if not self.connected:
+            raise Disconnected(f"RabbitMQ is disconnected ({self.lost_reason})")
         data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
         self._seq += 1
         msg = f"m{self._seq}"
@@ -451,24 +461,34 @@ class RabbitMQAdapter(AmqpApi):
             mandatory=mandatory,
         )
 
-        def publish(ch: Any) -> str:
-            try:
-                ch.basic_publish(real_exchange, key, data, real_props, mandatory=mandatory)
-            except pe.UnroutableError:
-                return "returned"
-            except pe.NackError:
-                return "nacked"
-            return "ok"
+        if not self._in_flight.acquire(timeout=30):
+            raise Disconnected("RabbitMQ has not confirmed 1000 publishes for 30s")
+        control = self.control
 
-        outcome = self._do(publish)
-        if outcome == "returned":
-            self.sink.emit(ev.Returned, msg=msg, exchange=exchange, routing_key=routing_key)
-        self.sink.emit(
-            ev.Confirmed,
-            msg=msg,
-            ack=outcome != "nacked",
-            reason="broker nacked the message" if outcome == "nacked" else "",
-        )
+        def publish() -> None:
+            try:
+                self.channel.basic_publish(
+                    real_exchange, key, data, real_props, mandatory=mandatory
+                )
+                outcome, reason = "ok", ""
+            except pe.UnroutableError:
+                outcome, reason = "returned", "unroutable"
+            except pe.NackError:
+                outcome, reason = "nacked", "broker nacked the message"
+            except pe.ChannelClosed as exc:
+                outcome, reason = "nacked", self.names.scrub(exc.reply_text)
+                self._open_channel(control.connection)
+            finally:
+                self._in_flight.release()
+            if outcome == "returned":
+                self.sink.emit(ev.Returned, msg=msg, exchange=exchange, routing_key=routing_key)
+            self.sink.emit(ev.Confirmed, msg=msg, ack=outcome != "nacked", reason=reason)
+
+        # Publishing is pipelined: the control thread waits for each confirm while the
+        # caller prepares the next message; confirms and returns arrive as events.
+        if control is None or not control.post(publish):
+            self._in_flight.release()
+            raise Disconnected(f"RabbitMQ is disconnected ({self.lost_reason})")
         return msg
 
     # -- consumers -----------------------------------------------------------------------

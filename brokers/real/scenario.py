@@ -48,10 +48,10 @@ class Run:
         return [e for e in self.events if e.kind == kind]
 
 
-def run(backend: Backend, script: Script) -> Run:
-    """Run `script` on `backend`'s broker API and collect every event it led to."""
+def run(backend: Backend, script: Script, broker: str = "amqp") -> Run:
+    """Run `script` on `backend`'s `broker` API ("amqp" or "kafka"); collect every event."""
     result = Run(backend)
-    api = backend.amqp if backend.amqp is not None else backend.kafka
+    api = backend.amqp if broker == "amqp" else backend.kafka
     result.result = script(api, result.wait)
     result.wait(0)
     return result

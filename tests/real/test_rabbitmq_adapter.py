@@ -111,7 +111,7 @@ def test_it_returns_unroutable_mandatory_messages_with_312_and_confirms_them(bac
     api = backend.amqp
     api.exchange_declare("x", "direct")
     msg = api.basic_publish("x", "nowhere", "hello", mandatory=True)
-    events = backend.drain()
+    events = collect(backend, lambda ev: kinds(ev, "confirmed"))
     returned = kinds(events, "returned")
     assert [(r.msg, r.reply_code, r.reply_text) for r in returned] == [(msg, 312, "NO_ROUTE")]
     assert kinds(events, "confirmed")[0].ack is True
