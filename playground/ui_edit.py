@@ -4,7 +4,8 @@ RabbitMQ cannot change an exchange's or a queue's arguments in place (a redeclar
 different ones fails with PRECONDITION_FAILED), so editing one deletes it and declares it
 again, then restores its bindings and consumers. A queue's messages do not survive that,
 as on the real broker. Each `plan_*` returns `(plan, restore)`: run `plan`; if a step
-fails, run `restore` to put the old entity back. Pure functions of the described state.
+fails, run every step of `restore` (ignoring failures) to put the old entity back.
+Pure functions of the described state.
 """
 
 from __future__ import annotations
@@ -111,10 +112,12 @@ def plan_queue(amqp: dict, original: str, declare: dict) -> tuple[Commands, Comm
     ]
     consumers = [c for c in amqp.get("consumers", []) if c.get("queue") == original]
     new_name = declare["name"]
-    plan = [{"op": "queue.delete", "name": original}, declare]
+    # consumer tags outlive a deleted queue on its channel, so remove them first
+    removes = [{"op": "consumer.remove", "tag": c["tag"]} for c in consumers]
+    plan = [*removes, {"op": "queue.delete", "name": original}, declare]
     plan += [bind(_renamed(b, "queue", original, new_name)) for b in bindings]
     plan += [add_consumer(c, new_name) for c in consumers]
-    restore = [{"op": "queue.delete", "name": new_name}, declare_queue(old)]
+    restore = [*removes, {"op": "queue.delete", "name": new_name}, declare_queue(old)]
     restore += [bind(b) for b in bindings] + [add_consumer(c) for c in consumers]
     return plan, restore
 

@@ -25,14 +25,17 @@ def run(sandbox: Sandbox, command: dict[str, Any]) -> dict[str, Any]:
     return answer if isinstance(answer, dict) else {"ok": False, "error": "No answer."}
 
 
-def run_all(sandbox: Sandbox, commands: list[dict[str, Any]]) -> dict[str, Any]:
-    """Run commands in order; stop at the first failure and return its answer."""
+def run_all(sandbox: Sandbox, commands: list[dict[str, Any]], stop: bool = True) -> dict:
+    """Run commands in order; stop at the first failure (unless not `stop`) and return it."""
     answer: dict[str, Any] = {"ok": True}
+    failed: dict[str, Any] | None = None
     for command in commands:
         answer = run(sandbox, command)
         if not answer.get("ok"):
-            return answer
-    return answer
+            if stop:
+                return answer
+            failed = failed or answer
+    return failed or answer
 
 
 def _as_list(items: Any, key: str) -> list[dict[str, Any]]:
@@ -55,10 +58,13 @@ def state(sandbox: Sandbox) -> dict[str, Any]:
     groups = spec.get("groups") or {}
     if isinstance(groups, list):
         groups = {g.get("group_id"): g for g in groups if isinstance(g, dict)}
+    amqp = dict(frame.get("amqp") or {})
+    if isinstance(spec.get("consumers"), dict):  # removed consumers linger as "cancelled"
+        amqp["consumers"] = [c for c in amqp.get("consumers", []) if c["tag"] in spec["consumers"]]
     return {
         "ok": bool(answer.get("ok", True)),
         "error": answer.get("error", ""),
-        "amqp": frame.get("amqp") or {},
+        "amqp": amqp,
         "kafka": frame.get("kafka") or {},
         "producers": _as_list(producers, "name"),
         "groups": groups,

@@ -244,7 +244,7 @@ def _submit(sandbox: Sandbox, kind: str, form: djforms.Form, original: str, st: 
         plan, restore = [command], []
     answer = ui_state.run_all(sandbox, plan)
     if not answer.get("ok") and restore:
-        ui_state.run_all(sandbox, restore)
+        ui_state.run_all(sandbox, restore, stop=False)
     return answer
 
 
