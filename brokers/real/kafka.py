@@ -517,16 +517,19 @@ class KafkaAdapter(KafkaApi):
     # -- called from member threads ----------------------------------------------------------
     def member_assigned(self, member: Member) -> None:
         """A member got its partitions; once every live member has, emit one Rebalanced."""
-        group_id = member.group_id
-        if group_id is None:
-            return
+        if member.group_id is not None:
+            self._maybe_rebalanced(member.group_id)
+
+    def _maybe_rebalanced(self, group_id: str) -> None:
+        """Emit `Rebalanced` once all live members report the same, newer generation."""
         with self._lock:
             group = self.groups[group_id]
             live = [
                 m for m in self.members.values() if m.group_id == group_id and m.state == "active"
             ]
-            if any(m.generation != member.generation for m in live):
+            if not live or any(m.generation != live[0].generation for m in live):
                 return
+            member = live[0]
             if group["generation"] >= member.generation:
                 return
             group["generation"] = member.generation
@@ -583,6 +586,8 @@ class KafkaAdapter(KafkaApi):
         if not self.connected or now - self._last_poll < POLL_INTERVAL:
             return
         self._last_poll = now
+        for group_id in list(self.groups):
+            self._maybe_rebalanced(group_id)  # in case the last report raced a rejoin
         try:
             self._poll_offsets()
         except Exception as exc:  # noqa: BLE001 - shown as the backend's status
