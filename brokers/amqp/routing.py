@@ -3,7 +3,8 @@
 Models the four exchange types: direct (exact key, a dict lookup), fanout (every
 binding), topic (a trie over words, as RabbitMQ's own topic trie: `*` is exactly one
 word, `#` zero or more, and the empty key has zero words), and headers (`x-match`
-all/any, with or without `x-` headers, values compared with their AMQP type class).
+all/any, with or without `x-` headers, values compared with their AMQP type class; a
+void (None) binding value only asks that the header be present).
 Each match comes with a reason in words. The walk across exchange-to-exchange bindings
 and alternate exchanges lives in `brokers.amqp.model`; this module answers for one
 exchange. Leaves out the consistent-hash and other plugin exchange types, and
@@ -243,6 +244,8 @@ def headers_match(binding_args: dict[str, Any], headers: dict[str, Any]) -> tupl
     for k, v in wanted.items():
         if k not in headers:
             results.append((False, f"{k} missing"))
+        elif v is None:  # a void binding value asks only that the header be present
+            results.append((True, f"{k} present"))
         elif _same(v, headers[k]):
             results.append((True, f"{k}={v!r} ok"))
         else:

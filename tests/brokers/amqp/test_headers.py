@@ -23,6 +23,15 @@ CASES = [
     ({"x-match": "any", "x-trace": "on"}, {"x-trace": "on"}, False),
     ({"x-match": "any-with-x", "x-trace": "on"}, {"x-trace": "on"}, True),
     ({"x-match": "any", "a": None}, {"a": None}, True),
+    ({"x-match": "all", "a": None}, {"a": 7}, True),
+    ({"x-match": "all", "a": None}, {"b": 7}, False),
+    ({"x-match": "all", "a": None}, {}, False),
+    ({"x-match": "all", "a": 5}, {"a": 2**40 + 5}, False),
+    ({}, {}, True),
+    ({}, {"z": 1}, True),
+    ({"x-match": "all-with-x"}, {"x-z": 1}, True),
+    ({"x-match": "any", "a": 1, "x-b": 2}, {"x-b": 2}, False),
+    ({"x-match": "any-with-x", "a": 1, "x-b": 2}, {"x-b": 2}, True),
 ]
 
 
