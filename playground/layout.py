@@ -157,10 +157,10 @@ def bezier(*points: tuple[float, float]) -> str:
 
 
 def curve(x1: float, y1: float, x2: float, y2: float) -> tuple[str, float, float]:
-    """A left-to-right cubic Bézier and the point 70% along it (for a label)."""
+    """A left-to-right cubic Bézier and its midpoint (for a label)."""
     dx = max(40.0, (x2 - x1) * 0.45)
     c1x, c2x = x1 + dx, x2 - dx
-    t = 0.7
+    t = 0.5
     a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3
     lx = a * x1 + b * c1x + c * c2x + d * x2
     ly = a * y1 + b * y1 + c * y2 + d * y2
@@ -299,7 +299,7 @@ def _consumer_node(c: dict) -> Node:
     return Node(
         "c:" + c["tag"],
         "consumer",
-        short(c["tag"], 16),
+        short(c["tag"], 15),
         c["tag"],
         x,
         0,
@@ -319,7 +319,7 @@ def _producer_node(p: dict, columns: dict, broker: str) -> Node:
     return Node(
         "p:" + p["name"],
         "producer",
-        short(p["name"], 16),
+        short(p["name"], 14),
         p["name"],
         x,
         0,

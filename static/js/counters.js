@@ -84,7 +84,8 @@ export class Counters {
     const committed = new Map();
     for (const g of kafka.groups || []) {
       const id = "g:" + g.group_id;
-      this.set(id, "lag", g.lag ?? 0);
+      // no committed offset yet: Kafka's tools print "-" rather than a lag
+      this.set(id, "lag", (g.offsets || []).length ? g.lag ?? 0 : "–");
       this.set(id, "state", g.state ?? "");
       const node = this.nodes.get(id);
       if (node) node.classList.toggle("lagging", (g.lag || 0) > 0);
@@ -113,7 +114,7 @@ export class Counters {
       if (cell.getAttribute("class") !== cls) cell.setAttribute("class", cls);
     });
     const cellW = tape.w / TAPE_CELLS;
-    const placed = [];
+    const shown = [];
     for (const marker of tape.markers) {
       const offset = committed.get(marker.dataset.group + "\u0000" + id);
       if (offset === undefined || offset === null || offset < 0) {
@@ -121,12 +122,19 @@ export class Counters {
         continue;
       }
       const cells = Math.max(0, Math.min(TAPE_CELLS, offset - first));
-      const x = tape.x + cells * cellW;
-      const near = placed.filter((px) => Math.abs(px - x) < 4).length;
-      placed.push(x);
+      shown.push({ marker, x: tape.x + cells * cellW });
+    }
+    // Labels side by side, never on top of each other, even when groups share an offset.
+    shown.sort((a, b) => a.x - b.x);
+    let free = -Infinity;
+    for (const { marker, x } of shown) {
       marker.setAttribute("transform", `translate(${x.toFixed(1)} ${marker.dataset.y})`);
       const label = marker.querySelector("text");
-      if (label) label.setAttribute("x", String(10 + near * 70));
+      const dx = Math.max(10, free - x);
+      if (label) {
+        label.setAttribute("x", dx.toFixed(1));
+        free = x + dx + 8.5 * label.textContent.length + 8;
+      }
       marker.classList.remove("off");
     }
   }
