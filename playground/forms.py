@@ -306,6 +306,19 @@ class BindingForm(CommandForm):
             )
         return d
 
+    @classmethod
+    def initial_from(cls, binding: dict[str, Any]) -> dict[str, Any]:
+        """Form initial values from a described binding."""
+        headers = dict(binding.get("arguments") or {})
+        return {
+            "source": binding["source"],
+            "destination_type": binding.get("destination_type", "queue"),
+            "destination": binding["destination"],
+            "routing_key": binding.get("routing_key", ""),
+            "x_match": headers.pop("x-match", "all"),
+            "headers": headers,
+        }
+
     def to_command(self) -> dict[str, Any]:
         d = self.cleaned_data
         arguments = dict(d["headers"])

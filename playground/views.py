@@ -28,6 +28,7 @@ from playground.protocol import SPEED_MAX, SPEED_MIN
 from playground.sandboxes import create_sandbox, get_owned, owner_token
 
 CHANGED = "topology-changed"
+EDIT_ID = "edit-%s"  # edit forms sit beside the build forms: keep element ids unique
 
 
 @require_GET
@@ -210,7 +211,7 @@ def entity(request: HttpRequest, sandbox: Sandbox, kind: str) -> HttpResponse:
         return _form_response(request, sandbox, kind, _make_form(kind, None, None))
     original = request.POST.get("original", "")
     st = ui_state.state(sandbox)
-    form = _make_form(kind, request.POST, st)
+    form = _make_form(kind, request.POST, st, **({"auto_id": EDIT_ID} if original else {}))
     extra = {"original": original, "edit": bool(original)}
     if not form.is_valid():
         return _form_response(request, sandbox, kind, form, **extra)
@@ -374,10 +375,17 @@ def node(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     kind = details["kind"]
     context: dict[str, Any] = {"sandbox": sandbox, "node_id": node_id, **details}
     if kind in KINDS and details.get("initial") is not None:
-        form = KINDS[kind].form_class(initial=details["initial"], prefix=kind)
+        form = KINDS[kind].form_class(initial=details["initial"], prefix=kind, auto_id=EDIT_ID)
         context["edit_form"] = form
         context["edit_action"] = reverse("entity", args=[sandbox.id, kind])
         context["spec"] = KINDS[kind]
     if kind == "group":
-        context["reset_form"] = forms.OffsetResetForm(prefix="reset")
+        context["reset_form"] = forms.OffsetResetForm(prefix="reset", auto_id=EDIT_ID)
+    if kind == "exchange":
+        context["binding_forms"] = [
+            (b, forms.BindingForm(initial=forms.BindingForm.initial_from(b), prefix="binding",
+                                  auto_id=f"edit-b{i}-%s"))
+            for i, b in enumerate(details["bindings"])
+        ]  # fmt: skip
+        context["binding_spec"] = KINDS["binding"]
     return render(request, "partials/details.html", context)

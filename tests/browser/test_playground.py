@@ -250,6 +250,38 @@ def test_names_and_payloads_render_as_text(page, server):
     assert not page.errors
 
 
+def test_time_controls_and_crashing_a_consumer(page, server):
+    """Pause stops the clock, step moves it by one event, the speed slider says its speed,
+    and a crashed consumer is drawn as crashed."""
+    start_sandbox(page, server)
+    build(page, "queue", name="jobs")
+    build(page, "consumer", queue="jobs", tag="worker", processing_time="1")
+    build(page, "producer", name="feeder", broker="amqp", target="", routing_key="jobs", rate="2")
+    page.click("#pause")
+    page.wait_for_selector("#paused-flag:not([hidden])")
+    frozen = page.text_content("#clock")
+    time.sleep(0.8)
+    assert page.text_content("#clock") == frozen
+    page.click("#step")
+    page.wait_for_function(f"document.getElementById('clock').textContent !== '{frozen}'")
+    page.eval_on_selector(
+        "#speed",
+        """el => { el.value = 70;
+                   el.dispatchEvent(new Event('input', {bubbles: true}));
+                   el.dispatchEvent(new Event('change', {bubbles: true})); }""",
+    )
+    assert page.text_content("#speed-out") == "4.1×"
+    page.click("#play")
+    page.wait_for_selector("#paused-flag[hidden]", state="attached")
+    page.locator("#topology g.node[data-node='c:worker']").click()
+    page.locator("#details button[value='consumer.crash']").click()
+    page.wait_for_selector("#topology g.node.crashed[data-node='c:worker']")
+    page.keyboard.press("f")
+    assert "full-view" in page.evaluate("document.body.className")
+    shot(page, "full-view.png")
+    assert not page.errors
+
+
 def test_first_load_stays_small_and_local(page, server):
     """Every asset comes from the app itself, and the first load is at most 300 KB."""
     start_sandbox(page, server)

@@ -411,3 +411,36 @@ def test_the_diagram_escapes_labels(client, sandbox):
     add(client, sandbox, "queue", name=XSS, queue_type="classic")
     body = client.get(url(sandbox, "diagram/")).content.decode()
     assert XSS not in body and "&lt;img" in body
+
+
+def test_editing_a_binding_replaces_it(client, sandbox):
+    add(client, sandbox, "exchange", name="orders", type="topic")
+    add(client, sandbox, "queue", name="eu", queue_type="classic")
+    add(
+        client,
+        sandbox,
+        "binding",
+        source="orders",
+        destination="eu",
+        destination_type="queue",
+        routing_key="eu.*",
+    )
+    (binding,) = describe(sandbox)["amqp"]["bindings"]
+    details = client.get(url(sandbox, "node/"), {"id": "x:orders"}).content.decode()
+    assert "Edit binding" in details and 'id="edit-b0-binding-routing_key"' in details
+    fields = {
+        "source": "orders",
+        "destination": "eu",
+        "destination_type": "queue",
+        "routing_key": "eu.#",
+    }
+    body = post(
+        client,
+        url(sandbox, "binding/"),
+        {
+            "original": ui_state.binding_key(binding),
+            **{f"binding-{k}": v for k, v in fields.items()},
+        },
+    )
+    assert "Saved." in body
+    assert [b["routing_key"] for b in describe(sandbox)["amqp"]["bindings"]] == ["eu.#"]
