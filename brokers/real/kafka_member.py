@@ -188,7 +188,7 @@ class Member(threading.Thread):
     def _cmd_poll(self, max_records: int | None) -> list[dict[str, Any]]:
         self.consumer.resume(*self.consumer.assignment())
         try:
-            deadline = time.monotonic() + 1.0
+            deadline = time.monotonic() + 2.0
             while True:
                 out = self._poll_and_process(max_records or self.settings["max_poll_records"], 200)
                 if out or time.monotonic() > deadline:
