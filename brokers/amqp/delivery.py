@@ -273,26 +273,41 @@ class Deliveries:
         store = q.store
         if not store:
             return
-        best = None
-        for c in q.consumers:
-            if (
-                c.state == "active"
-                and c.has_credit()
-                and (best is None or c.priority > best.priority)
-            ):
-                best = c
-        if best is None:
+        ready = [c for c in q.consumers if c.state == "active" and c.has_credit()]
+        if not ready:
             return
+        best = ready[0]
+        for c in ready[1:]:
+            if c.priority > best.priority:
+                best = c
         entry = store.pop()
         q.bytes -= entry.message.size
         if not q.single_active and len(q.consumers) > 1:
             q.consumers.remove(best)
             q.consumers.append(best)
-        self._deliver(q, best, entry)
+        self._deliver(q, best, entry, self._push_reason(q, best, ready))
         if q.may_expire:
             self._reschedule_expiry(q)
         if store and q.dispatch_timer is None:
             q.dispatch_timer = self.clock.schedule(self.network_delay, self._dispatch, q)
+
+    @staticmethod
+    def _push_reason(q: Queue, best: Consumer, ready: list[Consumer]) -> str:
+        """Why `best` got the head message: single active, x-priority or round robin."""
+        if best.auto_ack or best.prefetch == 0:
+            credit = "no prefetch limit"
+        else:
+            credit = f"prefetch credit {best.prefetch - len(best.channel.unacked)}/{best.prefetch}"
+        if q.single_active:
+            return f"single active consumer; {credit}"
+        others = [c for c in ready if c is not best]
+        if others and any(c.priority < best.priority for c in others):
+            return f"highest x-priority ({best.priority}) with credit; {credit}"
+        skipped = len([c for c in q.consumers if c.state == "active"]) - len(ready)
+        turn = f"round robin: next of {len(ready)} consumer(s) with credit"
+        if skipped:
+            turn += f", {skipped} without credit skipped"
+        return f"{turn}; {credit}"
 
     def _dispatch_stream(self, q: Queue) -> bool:
         log = q.store
@@ -301,11 +316,11 @@ class Deliveries:
                 c.stream_next = max(c.stream_next, log.first_offset)
                 entry = log.at(c.stream_next)
                 c.stream_next += 1
-                self._deliver(q, c, entry)
+                self._deliver(q, c, entry, f"stream offset {entry.offset}, next for {c.tag}")
                 return True
         return False
 
-    def _deliver(self, q: Queue, c: Consumer, entry: Entry) -> None:
+    def _deliver(self, q: Queue, c: Consumer, entry: Entry, reason: str) -> None:
         now = self.clock.now
         c.delivered += 1
         delivery = c.channel.open(entry, q.name)
@@ -327,6 +342,7 @@ class Deliveries:
                 delivery_count=entry.returns,
                 auto_ack=c.auto_ack,
                 offset=entry.offset,
+                reason=reason,
             )
         )
         if c.behaviour == "auto":
@@ -538,6 +554,7 @@ class Deliveries:
                 delivery_count=entry.returns,
                 auto_ack=auto_ack,
                 get=True,
+                reason=f"basic.get took the head of {q.name}",
             )
         )
         return GetResult(

@@ -197,6 +197,7 @@ class Delivered(AmqpEvent):
     auto_ack: bool = False
     get: bool = False  # pulled with basic.get rather than pushed
     offset: int | None = None
+    reason: str = ""  # why this consumer got this message
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -156,3 +156,53 @@ def test_basic_get_pulls_one_message_and_reports_the_rest(rig):
     assert again.body == b"m0" and again.redelivered is True
     rig.broker.basic_get("q", auto_ack=True)
     assert rig.broker.basic_get("q") is None
+
+
+def test_each_push_delivery_says_why_that_consumer_got_it(rig):
+    """Delivered.reason names round robin, skipped consumers without credit and prefetch."""
+    rig.broker.queue_declare("q")
+    rig.broker.basic_consume("q", "a", prefetch_count=1, behaviour="manual")
+    rig.broker.basic_consume("q", "b", prefetch_count=5, behaviour="manual")
+    fill(rig, n=3)
+    rig.run()
+    reasons = [(e.consumer_tag, e.reason) for e in rig.events("delivered")]
+    skipped = "round robin: next of 1 consumer(s) with credit, 1 without credit skipped"
+    assert reasons == [
+        ("a", "round robin: next of 2 consumer(s) with credit; prefetch credit 1/1"),
+        ("b", f"{skipped}; prefetch credit 5/5"),
+        ("b", f"{skipped}; prefetch credit 4/5"),
+    ]
+
+
+def test_a_priority_delivery_names_the_consumer_priority(rig):
+    """A delivery won by x-priority says so."""
+    rig.broker.queue_declare("q")
+    rig.broker.basic_consume("q", "low", prefetch_count=5, behaviour="manual")
+    rig.broker.basic_consume("q", "high", behaviour="manual", arguments={"x-priority": 3})
+    fill(rig, n=1)
+    rig.run()
+    assert rig.events("delivered")[0].reason == (
+        "highest x-priority (3) with credit; no prefetch limit"
+    )
+
+
+def test_nack_multiple_requeues_every_tag_up_to_the_given_one_in_place(rig):
+    """basic_nack(multiple=True, requeue=True) returns all covered messages, in order."""
+    ids = fill(rig, n=4)
+    rig.broker.basic_consume("q", "c", prefetch_count=3, behaviour="manual")
+    rig.run()
+    rig.broker.basic_nack("c", 2, multiple=True, requeue=True)
+    assert [e.msg for e in rig.events("requeued")] == ids[:2]
+    assert [e.delivery_tag for e in rig.events("nacked")] == [1, 2]
+    rig.broker.basic_cancel("c")
+    assert [got.decode() for got in rig.bodies("q")] == ["m0", "m1", "m2", "m3"]
+
+
+def test_nack_multiple_without_requeue_drops_every_covered_message(rig):
+    """basic_nack(multiple=True, requeue=False) settles all covered tags as rejected."""
+    fill(rig, n=3)
+    rig.broker.basic_consume("q", "c", prefetch_count=3, behaviour="manual")
+    rig.run()
+    rig.broker.basic_nack("c", 3, multiple=True, requeue=False)
+    assert len(rig.events("dropped")) == 3
+    assert rig.broker.describe()["queues"][0]["unacked"] == 0
