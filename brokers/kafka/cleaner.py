@@ -1,8 +1,9 @@
 """The log cleaner's jobs for one cluster: retention by time and bytes, and compaction.
 
-Runs after a segment rolls, after a config change, and on a timer when the oldest closed
-segment of a partition will pass `retention.ms`, so an idle cluster schedules nothing
-it does not need. Emits `RetentionDeleted` and `Compacted`. Leaves out the cleaner's
+Runs after a segment rolls, after a config change, on a timer when the oldest segment
+of a partition (the active one included) will pass `retention.ms`, and when the high
+watermark moves past a segment that was waiting for it, so an idle cluster schedules
+nothing it does not need. Emits `RetentionDeleted` and `Compacted`. Leaves out the cleaner's
 dirty ratio, its threads and throttling, and `log.retention.check.interval.ms`.
 """
 
@@ -28,29 +29,43 @@ class Cleaner:
 
     def enforce_retention(self, partition: Partition) -> None:
         cfg = partition.config
+        partition.retention_waits_for_hw = False
         if not cfg.deletes:
             return
-        now_ms = self.clock.now * 1000
-        doomed, reason = partition.log.delete_retained(
-            now_ms, cfg.retention_ms, cfg.retention_bytes, partition.hw
+        log = partition.log
+        done = log.delete_retained(
+            self.clock.now * 1000, cfg.retention_ms, cfg.retention_bytes, partition.hw
         )
-        if doomed:
+        if done.rolled:
+            self.emit(
+                ev.SegmentRolled(
+                    t=self.clock.now,
+                    topic=partition.topic,
+                    partition=partition.index,
+                    base_offset=log.active.base_offset,
+                    reason="retention deletes the active segment, so a new one is rolled first",
+                )
+            )
+        if done.segments:
             self.emit(
                 ev.RetentionDeleted(
                     t=self.clock.now,
                     topic=partition.topic,
                     partition=partition.index,
-                    segments=[s.base_offset for s in doomed],
-                    records=sum(len(s.records) for s in doomed),
-                    log_start=partition.log.log_start,
-                    reason=reason,
+                    segments=[s.base_offset for s in done.segments],
+                    records=sum(len(s.records) for s in done.segments),
+                    log_start=log.log_start,
+                    reason=done.reason,
                 )
             )
-        self._schedule_retention(partition)
+        # Kafka only deletes below the high watermark; try again when it moves.
+        partition.retention_waits_for_hw = done.blocked
+        if not done.blocked:
+            self.schedule_retention(partition)
 
-    def _schedule_retention(self, partition: Partition) -> None:
+    def schedule_retention(self, partition: Partition) -> None:
         cfg = partition.config
-        oldest = partition.log.oldest_closed_timestamp()
+        oldest = partition.log.oldest_timestamp()
         if oldest is None or cfg.retention_ms < 0 or not cfg.deletes:
             return
         due = (oldest + cfg.retention_ms) / 1000 + 0.001

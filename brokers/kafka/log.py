@@ -1,10 +1,12 @@
 """One partition's log: records in segments, retention by time and bytes, compaction.
 
 Offsets grow by one per record and never change; the log start moves up when retention
-deletes whole closed segments, never the active (last) one. Compaction (the cleaner)
-keeps the latest record per key in the closed segments, leaving gaps in offsets, and
-drops tombstones (null values) once `delete.retention.ms` has passed since they were
-written. Plain data: no clock, no events; callers pass the time in milliseconds.
+deletes whole segments below the high watermark. The active (last) segment goes too once
+it has expired and the high watermark has reached the log end: Kafka rolls a new empty
+segment first (checked on Kafka 4.4), so the log start becomes the log end. Compaction
+(the cleaner) keeps the latest record per key in the closed segments, leaving gaps in
+offsets, and drops tombstones (null values) once `delete.retention.ms` has passed since
+they were written. Plain data: no clock, no events; callers pass the time in ms.
 Leaves out indexes, transactions and control records, `min.cleanable.dirty.ratio` and
 `min.compaction.lag.ms` (the cleaner runs whenever a segment closes), segment jitter,
 and merging small segments. Sizes are approximate (see `RECORD_OVERHEAD`).
@@ -13,9 +15,18 @@ and merging small segments. Sizes are approximate (see `RECORD_OVERHEAD`).
 from __future__ import annotations
 
 import bisect
-from typing import Any
+from typing import Any, NamedTuple
 
 RECORD_OVERHEAD = 20  # bytes per record beyond key, value and headers (approximate)
+
+
+class Retained(NamedTuple):
+    """What one retention pass did: deleted segments, why, whether it rolled or waited."""
+
+    segments: list[Segment]
+    reason: str
+    rolled: bool  # every segment went, so a new empty active segment was rolled first
+    blocked: bool  # an expired segment waits for the high watermark to reach its end
 
 
 class Record:
@@ -153,35 +164,55 @@ class PartitionLog:
         return lost
 
     def delete_retained(
-        self, now_ms: float, retention_ms: int, retention_bytes: int, upto: int
-    ) -> tuple[list[Segment], str]:
-        """Delete closed segments past retention (only below `upto`, the high watermark)."""
-        closed = [s for s in self.segments[:-1]]
-        nxt = [s.base_offset for s in self.segments[1:]]
+        self, now_ms: float, retention_ms: int, retention_bytes: int, hw: int
+    ) -> Retained:
+        """Delete the oldest segments past retention, as Kafka's `deletableSegments` does.
+
+        Segments go oldest first while the predicate holds and every offset in them is
+        below the high watermark. The active segment counts too (unless empty): when it
+        is deleted, Kafka first rolls a new empty one, so the log start becomes the log end.
+        """
         doomed: list[Segment] = []
+        blocked = False
         reason = ""
-        if retention_ms >= 0:
-            for segment, next_base in zip(closed, nxt, strict=True):
-                if next_base > upto or now_ms - segment.max_timestamp <= retention_ms:
-                    break
+
+        def take(predicate: Any, why: str) -> None:
+            nonlocal blocked, reason
+            for i in range(len(doomed), len(self.segments)):
+                segment = self.segments[i]
+                last = i == len(self.segments) - 1
+                if last and not segment.records or not predicate(segment):
+                    return
+                if hw < (self.log_end if last else self.segments[i + 1].base_offset):
+                    blocked = True
+                    return
                 doomed.append(segment)
-            if doomed:
-                reason = f"retention.ms={retention_ms}: newest record older than that"
+                reason = reason or why
+
+        if retention_ms >= 0:
+            take(
+                lambda seg: now_ms - seg.max_timestamp > retention_ms,
+                f"retention.ms={retention_ms}: newest record older than that",
+            )
         if retention_bytes >= 0:
             excess = self.size - sum(s.size for s in doomed) - retention_bytes
-            for segment, next_base in list(zip(closed, nxt, strict=True))[len(doomed) :]:
-                if next_base > upto or excess - segment.size < 0:
-                    break
-                excess -= segment.size
-                doomed.append(segment)
-                reason = reason or f"retention.bytes={retention_bytes}: log too large"
+
+            def too_big(seg: Segment) -> bool:
+                nonlocal excess
+                if excess - seg.size < 0:
+                    return False
+                excess -= seg.size
+                return True
+
+            take(too_big, f"retention.bytes={retention_bytes}: log too large")
+        rolled = bool(doomed) and len(doomed) == len(self.segments)
+        if rolled:
+            self.segments.append(Segment(self.log_end, now_ms / 1000))
         if doomed:
             del self.segments[: len(doomed)]
             self.size -= sum(s.size for s in doomed)
             self.log_start = max(self.log_start, self.segments[0].base_offset)
-            if not self.segments[0].records and len(self.segments) == 1:
-                self.log_start = self.log_end
-        return doomed, reason
+        return Retained(doomed, reason, rolled, blocked)
 
     def compact(self, now_ms: float, delete_retention_ms: int) -> tuple[list[Record], int]:
         """Clean closed segments: keep the latest record per key; return (removed, tombstones)."""
@@ -213,9 +244,9 @@ class PartitionLog:
         self.size = sum(s.size for s in self.segments)
         return removed, tombstones
 
-    def oldest_closed_timestamp(self) -> int | None:
-        """The max timestamp of the oldest closed segment (when it may expire), if any."""
-        return self.segments[0].max_timestamp if len(self.segments) > 1 else None
+    def oldest_timestamp(self) -> int | None:
+        """The max timestamp of the oldest segment (when it may expire), if it has records."""
+        return self.segments[0].max_timestamp if self.segments[0].records else None
 
     def record_count(self) -> int:
         return sum(len(s.records) for s in self.segments)

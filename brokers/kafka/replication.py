@@ -57,6 +57,7 @@ class Partition:
         self.waiters: dict[Any, None] = {}  # consumers blocked in poll, in arrival order
         self._fetch_timer: Any = None
         self.retention_timer: Any = None
+        self.retention_waits_for_hw = False  # an expired segment reaches above the HW
 
     @property
     def config(self) -> TopicConfig:
@@ -100,6 +101,8 @@ class Partition:
                 )
             )
             self.cluster.after_roll(self)
+        else:
+            self.cluster.cleaner.schedule_retention(self)  # the active segment may expire
         self._replicate()
         return base, False
 
@@ -154,6 +157,8 @@ class Partition:
                     reason=f"every ISR replica {self.isr} has offsets below {hw}",
                 )
             )
+        if self.retention_waits_for_hw:
+            self.cluster.cleaner.enforce_retention(self)
         if self.pending_acks:
             done = [cb for last, cb in self.pending_acks if last < hw]
             self.pending_acks = [(last, cb) for last, cb in self.pending_acks if last >= hw]

@@ -31,15 +31,47 @@ def test_retention_bytes_deletes_oldest_closed_segments_and_moves_the_log_start(
     assert deleted[-1].log_start == 4
 
 
-def test_retention_ms_deletes_old_segments_but_never_the_active_one(sim):
-    """retention.ms: closed segments whose newest record expired go; the active one stays."""
+def test_retention_ms_deletes_expired_segments_the_active_one_included(sim):
+    """retention.ms: every segment whose newest record expired goes, the active one too."""
     sim.kafka.create_topic("t", 1, 1, {"segment.bytes": 250, "retention.ms": 10_000})
     fill(sim, "t", 5, every=1.0)
     sim.run(60)
     p = sim.partition("t", 0)
-    assert len(p.log.segments) == 1 and p.log.log_start == 4
-    assert p.log.log_end == 5
+    assert [s.base_offset for s in p.log.segments] == [5] and p.log.record_count() == 0
+    assert (p.log.log_start, p.log.log_end) == (5, 5)
+    assert [e.segments for e in sim.events("retention_deleted")] == [[0], [2], [4]]
     assert sim.events("retention_deleted")[-1].reason.startswith("retention.ms=10000")
+
+
+def test_an_expired_active_segment_is_rolled_then_deleted_on_time(sim):
+    """Kafka 4.4 (checked): the only, active segment expires; a new one is rolled at the end."""
+    sim.kafka.create_topic("t", 1, 1, {"retention.ms": 10_000})
+    fill(sim, "t", 3, every=1.0)
+    p = sim.partition("t", 0)
+    sim.clock.run(until=12.0)
+    assert p.log.log_start == 0 and sim.events("retention_deleted") == []
+    sim.clock.run(until=12.1)
+    assert (p.log.log_start, p.log.log_end, p.log.record_count()) == (3, 3, 0)
+    rolled = sim.events("segment_rolled")[-1]
+    assert (rolled.base_offset, rolled.t) == (3, sim.events("retention_deleted")[0].t)
+    assert "active segment" in rolled.reason
+    sim.kafka.send("t", "x", partition=0)
+    assert [(r.offset, r.msg) for r in p.log.active.records] == [(3, "k4")]
+
+
+def test_an_expired_active_segment_waits_until_the_high_watermark_reaches_the_log_end(sim):
+    """Kafka deletes only below the high watermark: followers must fetch the record first."""
+    sim.kafka.create_topic("t", 1, 3, {"retention.ms": 1000})
+    sim.kafka.add_producer("p", acks=1, enable_idempotence=False)
+    sim.run(5)
+    sim.kafka.send("t", "old", producer="p", timestamp_ms=0)
+    p = sim.partition("t", 0)
+    assert (p.hw, p.log.log_end, p.log.log_start) == (0, 1, 0)
+    sim.run(0.005)
+    assert p.log.log_start == 0
+    sim.run(0.01)
+    assert (p.hw, p.log.log_start) == (1, 1)
+    assert sim.events("retention_deleted")[0].t == pytest.approx(5.01)
 
 
 def test_a_consumer_below_the_log_start_falls_back_on_auto_offset_reset(sim):
