@@ -253,6 +253,10 @@ def check_properties(props: Properties) -> None:
     ts = props.timestamp
     if ts is not None and (isinstance(ts, bool) or not isinstance(ts, int) or ts < 0):
         raise ValidationError(f"timestamp must be a non-negative integer, got {ts!r}")
+    for name in ("message_id", "correlation_id", "content_type"):
+        value = getattr(props, name)
+        if value is not None and (not isinstance(value, str) or len(value.encode()) > 255):
+            raise ValidationError(f"{name} must be a short string (<= 255 bytes), got {value!r}")
 
 
 def check_count(name: str, value: Any, *, minimum: int = 0, maximum: int | None = None) -> int:

@@ -95,6 +95,21 @@ BAD = [
         "delivery_mode",
     ),
     (lambda b: b.basic_publish("x", "k", 42), ValidationError, "body"),
+    (
+        lambda b: b.basic_publish("x", "k", "m", Properties(message_id=7)),
+        ValidationError,
+        "message_id",
+    ),
+    (
+        lambda b: b.basic_publish("x", "k", "m", Properties(correlation_id=LONG)),
+        ValidationError,
+        "correlation_id",
+    ),
+    (
+        lambda b: b.basic_publish("x", "k", "m", Properties(timestamp=-1)),
+        ValidationError,
+        "timestamp",
+    ),
     (lambda b: b.basic_consume("q", prefetch_count=-1), ValidationError, "prefetch_count"),
     (lambda b: b.basic_consume("q", failure_rate=1.5), ValidationError, "failure_rate"),
     (lambda b: b.basic_consume("q", behaviour="lazy"), ValidationError, "behaviour"),
