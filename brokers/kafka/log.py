@@ -109,7 +109,8 @@ class PartitionLog:
         if active.records:
             if active.size + batch > segment_bytes:
                 rolled = f"segment.bytes={segment_bytes} reached"
-            elif (now - active.created) * 1000 >= segment_ms:
+            elif max(r.timestamp for r in records) - active.records[0].timestamp > segment_ms:
+                # Kafka's timeWaitedForRoll: record timestamps, not the wall clock
                 rolled = f"segment.ms={segment_ms} elapsed"
             if rolled:
                 active = Segment(self.log_end, now)

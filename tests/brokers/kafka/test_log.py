@@ -133,3 +133,23 @@ def test_a_compacted_topic_refuses_null_keys_only_when_compact(sim, policy):
             sim.kafka.send("t", "v")
     else:
         sim.kafka.send("t", "v")
+
+
+def test_segments_roll_on_segment_ms_at_the_next_append(sim):
+    """segment.ms: a write after the active segment's age passed it starts a new segment."""
+    sim.kafka.create_topic("t", 1, 1, {"segment.ms": 5000})
+    fill(sim, "t", 3, every=2.0)
+    p = sim.partition("t", 0)
+    assert [s.base_offset for s in p.log.segments] == [0]
+    sim.kafka.send("t", "late", partition=0)
+    assert [s.base_offset for s in p.log.segments] == [0, 3]
+    assert sim.events("segment_rolled")[-1].reason == "segment.ms=5000 elapsed"
+
+
+@pytest.mark.parametrize(("second_timestamp", "segments"), [(5000, [0]), (5001, [0, 1])])
+def test_segment_ms_compares_record_timestamps_strictly(sim, second_timestamp, segments):
+    """Kafka rolls when the new batch's timestamp is more than segment.ms past the first."""
+    sim.kafka.create_topic("t", 1, 1, {"segment.ms": 5000})
+    sim.kafka.send("t", "a", partition=0, timestamp_ms=0)
+    sim.kafka.send("t", "b", partition=0, timestamp_ms=second_timestamp)
+    assert [s.base_offset for s in sim.partition("t", 0).log.segments] == segments
