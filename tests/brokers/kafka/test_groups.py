@@ -1,5 +1,7 @@
 """Consumer groups: order, fan-out to groups, rebalances, idle members, commit policies."""
 
+import itertools
+
 import pytest
 
 from brokers.errors import NotFound, ResourceLocked, ValidationError
@@ -307,3 +309,19 @@ def test_group_lag_adds_partitions_and_is_sampled_into_a_bounded_history(make_si
     group = next(g for g in sim.kafka.describe()["groups"] if g["group_id"] == "g")
     assert group["lag"] == 6
     assert group["lag_history"] == [[3.0, 4], [4.0, 5], [5.0, 6]]
+
+
+def test_the_poll_loop_takes_max_poll_records_and_processing_time_per_record(sim):
+    """Each poll fetches at most max.poll.records; each record takes processing_time."""
+    sim.kafka.create_topic("t", 1)
+    msgs = produce(sim, 7)
+    sim.run(1)
+    sim.kafka.add_member(
+        "g", ["t"], auto_offset_reset="earliest", max_poll_records=3, processing_time=0.5
+    )
+    sim.run(10)
+    fetched = [(e.from_offset, e.to_offset) for e in sim.events("fetched")]
+    assert fetched == [(0, 2), (3, 5), (6, 6)]
+    done = [e.t for e in sim.events("processed")]
+    assert [round(b - a, 6) for a, b in itertools.pairwise(done)] == [0.5] * 6
+    assert [m for *_, m in sim.processed("g")] == msgs

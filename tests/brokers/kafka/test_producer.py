@@ -84,3 +84,11 @@ def test_message_ids_are_k_and_a_counter_in_send_order(sim):
         "k2",
         "k3",
     ]
+
+
+def test_an_explicit_partition_wins_over_the_key_hash(sim):
+    """send(partition=p) places the record on p whatever its key hashes to."""
+    sim.kafka.create_topic("t", 3)
+    sim.kafka.send("t", "v", key="21", partition=2)
+    appended = sim.events("appended")[0]
+    assert (appended.partition, appended.reasons) == (2, ["explicit partition 2"])

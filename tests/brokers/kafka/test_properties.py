@@ -102,3 +102,8 @@ def test_commit_after_processing_without_crashes_processes_each_record_exactly_o
     for g in range(params["groups"]):
         counts = Counter(m for *_, m in sim.processed(f"g{g}"))
         assert counts == Counter(msgs)
+
+
+def test_a_different_seed_gives_a_different_run():
+    """The RNG (replica placement, sticky partitions) really drives the run."""
+    assert scenario(7) != scenario(8)
