@@ -29,6 +29,7 @@ Leaves out topology events (they change the state lists, not an edge).
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 from brokers.events import Event
@@ -81,20 +82,28 @@ MOVES = {
 }
 
 
-def moves(events: list[Event], limit: int) -> list[Move]:
-    """At most `limit` moves, sampled evenly across the tick's events (deterministic)."""
-    if len(events) > 2 * limit:
-        stride = len(events) / (2 * limit)
-        events = [events[int(i * stride)] for i in range(2 * limit)]
+def sample(items: list, k: int, rng: random.Random) -> list:
+    """`k` items in order, one picked at random from each of k equal strata.
+
+    Stratified rather than every n-th: the engine emits events in fixed patterns
+    (published, routed, enqueued...), and a plain stride can alias with the pattern
+    and show only one kind. The RNG is seeded, so the sample is deterministic.
+    """
+    if len(items) <= k:
+        return list(items)
+    stride = len(items) / k
+    return [items[min(len(items) - 1, int((i + rng.random()) * stride))] for i in range(k)]
+
+
+def moves(events: list[Event], limit: int, rng: random.Random | None = None) -> list[Move]:
+    """At most `limit` moves, sampled across the tick's events."""
+    rng = rng or random.Random(0)
     out: list[Move] = []
-    for event in events:
+    for event in sample(events, 2 * limit, rng):
         mapper = MOVES.get(event.kind)
         if mapper is not None:
             out.extend(mapper(event))
-    if len(out) > limit:
-        stride = len(out) / limit
-        out = [out[int(i * stride)] for i in range(limit)]
-    return out
+    return sample(out, limit, rng)
 
 
 def log_slice(events: list[Event], limit: int) -> tuple[list[dict[str, Any]], int]:

@@ -4,7 +4,8 @@ Each handler takes the runtime and the command's `Fields` and returns the extra 
 fields. The backend validates before it changes anything, and the spec is touched only
 after the backend call succeeded, so a refused command leaves both as they were. The
 one two-step command (`consumer.update`) puts the old consumer back if the new one is
-refused.
+refused (it needs the backend to let a cancelled consumer's tag be used again, as
+RabbitMQ does).
 """
 
 from __future__ import annotations
@@ -166,7 +167,8 @@ def consumer_update(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     try:
         rt.amqp.basic_consume(conf["queue"], consumer_tag=tag, **specs.consumer_kwargs(conf))
     except BrokerError:
-        rt.amqp.basic_consume(old["queue"], consumer_tag=tag, **specs.consumer_kwargs(old))
+        if old.get("running", True):
+            rt.amqp.restart_consumer(tag)  # the old consumer, with its old settings
         raise
     rt.spec["consumers"][tag] = conf
     return {"tag": tag}

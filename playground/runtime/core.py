@@ -34,6 +34,9 @@ from playground.runtime.producers import Agent
 
 log = logging.getLogger(__name__)
 
+#: events kept for the next frame when none is taken for a while (thinned evenly beyond)
+MAX_PENDING = 50_000
+
 
 @dataclass(frozen=True)
 class Caps:
@@ -45,7 +48,7 @@ class Caps:
     event_history: int = 5_000
     max_moves: int = protocol.FRAME_MAX_MOVES
     max_log: int = protocol.FRAME_MAX_LOG
-    max_frame_bytes: int = 64 * 1024
+    max_frame_bytes: int = protocol.FRAME_MAX_BYTES - 512  # room for the host's stamps
 
 
 def _simulator(seed: int) -> Backend:
@@ -95,6 +98,7 @@ class SandboxRuntime:
         self.agents: dict[str, Agent] = {}
         self.bursts: dict[str, Agent] = {}
         self.publish_rng = random.Random(f"{self.seed}:publish")
+        self.sample_rng = random.Random(f"{self.seed}:frames")
         self._bursts_made = 0
         self._retained = 0
         self._published_since = 0
@@ -104,7 +108,9 @@ class SandboxRuntime:
             agent = self.agents[name] = Agent(self, name, conf, publisher=name)
             if conf.get("running"):
                 agent.start()
-        self.pending = self.backend.drain()
+        self.pending: list = []
+        self.thinned = 0
+        self._collect()
         self.dirty = True
 
     def close(self) -> None:
@@ -140,28 +146,54 @@ class SandboxRuntime:
     # -- time ----------------------------------------------------------------------------
     def tick(self, wall_dt: float) -> dict[str, Any] | None:
         """Let wall_dt * speed virtual seconds pass; a frame if anything happened."""
-        if not self.spec["time"]["paused"] and wall_dt > 0:
-            self._advance(wall_dt * self.spec["time"]["speed"])
-        events = self.pending + self.backend.drain()
-        self.pending = []
-        if not events and not self.dirty:
-            return None
-        return self.frame(events)
+        self.advance(wall_dt)
+        return self.take_frame()
 
-    def _advance(self, seconds: float) -> None:
-        """Advance in slices, stopping early when the tick's wall budget is spent."""
-        if self.work_budget is None:
+    def advance(self, wall_dt: float) -> None:
+        """Let wall_dt * speed virtual seconds pass (unless paused); events wait for a frame."""
+        if not self.spec["time"]["paused"] and wall_dt > 0:
+            self._run(wall_dt * self.spec["time"]["speed"])
+        self._collect()
+        self._retained = frames.retained(self.backend.describe())
+        self._published_since = 0
+
+    def take_frame(self) -> dict[str, Any] | None:
+        """A frame of the events since the last one, or None if nothing happened."""
+        self._collect()
+        if not self.pending and not self.dirty:
+            return None
+        events, self.pending = self.pending, []
+        frame = self.frame(events)
+        self.thinned = 0
+        return frame
+
+    def _collect(self) -> None:
+        """Move the backend's new events to the history and to the next frame's list."""
+        events = self.backend.drain()
+        if not events:
+            return
+        self.history.extend(events)
+        self.pending.extend(events)
+        if len(self.pending) > MAX_PENDING:  # no frame taken for a while: thin, keep the tail
+            tail = self.caps.max_log
+            kept = frames.sample(self.pending[:-tail], MAX_PENDING // 2, self.sample_rng)
+            self.thinned += len(self.pending) - tail - len(kept)
+            self.pending = kept + self.pending[-tail:]
+
+    def _run(self, seconds: float) -> None:
+        """Run the engine for `seconds` of virtual time, or until the wall budget is spent."""
+        target = self.backend.now + seconds
+        if self.work_budget is None or not self.backend.steppable:
             self.backend.advance(seconds)
             self._sync_own_clock()
             return
-        started = time.perf_counter()
-        slices = 4
-        for i in range(slices):
-            self.backend.advance(seconds / slices)
-            self._sync_own_clock()
-            if time.perf_counter() - started > self.work_budget and i < slices - 1:
+        started, clock = time.perf_counter(), self.clock
+        while clock.peek() <= target:
+            clock.run(until=target, max_steps=200)
+            if time.perf_counter() - started > self.work_budget:
                 self.behind = True
                 return
+        self.backend.advance(target - self.backend.now)
         self.behind = False
 
     def _sync_own_clock(self) -> None:
@@ -172,14 +204,14 @@ class SandboxRuntime:
         """Pause, run exactly one engine action; its events wait for the next frame."""
         self.spec["time"]["paused"] = True
         stepped = self.backend.step() if self.backend.steppable else False
-        self.pending.extend(self.backend.drain())
+        self._collect()
         self.dirty = True
         return stepped
 
     def step(self) -> dict[str, Any]:
         """Run exactly one engine action (pausing first); the frame of what it did."""
         stepped = self.step_once()
-        frame = self.tick(0.0)
+        frame = self.take_frame()
         frame["stepped"] = stepped
         return frame
 
@@ -189,8 +221,6 @@ class SandboxRuntime:
         snapshot = events is None
         if not snapshot:
             self.dirty = False
-        if events:
-            self.history.extend(events)
         shown = list(self.history)[-self.caps.max_log :] if snapshot else events
         state = self.backend.describe()
         self._retained = frames.retained(state)
@@ -210,9 +240,9 @@ class SandboxRuntime:
             "amqp": state.get("amqp"),
             "kafka": state.get("kafka"),
             "producers": [a.describe() for a in self.agents.values()],
-            "moves": [] if snapshot else frames.moves(events, self.caps.max_moves),
+            "moves": [] if snapshot else frames.moves(events, self.caps.max_moves, self.sample_rng),
             "log": log_items,
-            "more": 0 if snapshot else more,
+            "more": 0 if snapshot else more + self.thinned,
             "series": frames.series(state, now),
             "caps": self.usage(),
         }

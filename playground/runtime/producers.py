@@ -136,16 +136,16 @@ def _burst(rt: SandboxRuntime, f: Fields, conf: dict[str, Any]) -> dict[str, Any
     count = conf["count"] = f.integer("count", 1, 1, MAX_COUNT)
     rate = conf["rate"] = f.number("rate", 0.0, 0.0, float(rt.caps.max_publish_rate))
     retained, cap = rt.retained_estimate(), rt.caps.max_retained
+    if retained >= cap:
+        raise CapacityExceeded(
+            f"This sandbox holds {retained} messages, its limit; publishing is refused until "
+            "consumers catch up, a queue is purged or retention deletes records."
+        )
     if rate == 0 and count > min(cap - retained, rt.caps.max_publish_rate):
         raise CapacityExceeded(
             f"Publishing {count} messages at once is refused: this sandbox holds "
             f"{retained} of at most {cap} messages and sends at most "
             f"{rt.caps.max_publish_rate} in one go. Use a rate, or consume or purge first."
-        )
-    if rate > 0 and retained >= cap:
-        raise CapacityExceeded(
-            f"This sandbox holds {retained} messages, its limit; publishing is refused "
-            "until consumers catch up or a queue is purged."
         )
     if rate > 0 and count > 1:
         _check_rate(rt, rate)

@@ -300,3 +300,32 @@ def test_the_frame_has_the_protocol_keys():
                 "moves", "log", "more", "series"}  # fmt: skip
     assert expected <= set(frame)
     assert set(frame["series"]) == {"now", "lag", "depth"}
+
+
+def test_a_refused_consumer_update_leaves_the_consumer_as_it_was():
+    rt = SandboxRuntime(1)
+    ok(rt, op="queue.declare", name="q")
+    ok(rt, op="consumer.add", queue="q", tag="w", prefetch_count=3)
+    before = state(rt)
+    refused(rt, op="consumer.update", tag="w", queue="missing")
+    rt.backend.drain()
+    consumer = rt.backend.describe()["amqp"]["consumers"][0]
+    assert consumer["state"] != "cancelled" and consumer["prefetch"] == 3
+    assert json.loads(state(rt))["spec"] == json.loads(before)["spec"]
+
+
+@pytest.mark.xfail(
+    strict=True, reason="the AMQP model refuses a cancelled consumer's tag; RabbitMQ frees it"
+)
+def test_a_consumer_update_changes_its_settings_under_the_same_tag():
+    rt = SandboxRuntime(1)
+    ok(rt, op="queue.declare", name="q")
+    ok(rt, op="consumer.add", queue="q", tag="w", prefetch_count=3)
+    ok(rt, op="consumer.update", tag="w", prefetch_count=10)
+    assert rt.backend.describe()["amqp"]["consumers"][-1]["prefetch"] == 10
+
+
+def test_every_protocol_op_has_a_handler_and_nothing_else_does():
+    from playground.runtime.core import HANDLERS
+
+    assert set(HANDLERS) == set(protocol.ALL_OPS)
