@@ -69,6 +69,7 @@ CONTROL_OPS = (
     "time.speed",  # speed: 0.1 .. 20
     "sandbox.reset",  # empty topology, same seed
     "sandbox.snapshot",  # answer with a full frame (sent to a viewer on connect)
+    "message.trace",  # msg?, limit?: the history's events about one message (inspector)
 )
 
 ALL_OPS = AMQP_OPS + KAFKA_OPS + PRODUCER_OPS + CONTROL_OPS
@@ -77,8 +78,15 @@ ALL_OPS = AMQP_OPS + KAFKA_OPS + PRODUCER_OPS + CONTROL_OPS
 #   "amqp": describe()["amqp"], "kafka": describe()["kafka"],
 #   "moves": [{"msg", "kind", "from", "to"}] (at most FRAME_MAX_MOVES),
 #   "log": [event dicts] (at most FRAME_MAX_LOG, newest last), "more": int (events not shown),
-#   "series": {"now", "lag": {group: int}, "depth": {queue: int}}}
+#   "series": {"now", "lag": {group: int}, "depth": {queue: int}},
+#   added by the runtime: "behind" (the engine could not keep up with speed this tick),
+#   "producers": [{"name", "broker", "target", "rate", "count", "sent", "state", "error"}],
+#   "caps": {"entities", "max_entities", "retained", "max_retained", "max_publish_rate"},
+#   "truncated": [list names cut to fit FRAME_MAX_BYTES] (only when it happened);
+#   added by the host: "wall" (epoch seconds when sent), "sandbox" (id);
+#   a move may carry "n" (records in a Kafka batch); "from"/"to" may be null}
 FRAME_MAX_MOVES = 64
 FRAME_MAX_LOG = 50
+FRAME_MAX_BYTES = 64 * 1024
 SPEED_MIN = 0.1
 SPEED_MAX = 20.0
