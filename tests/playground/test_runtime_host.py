@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 import pytest
@@ -69,10 +70,10 @@ async def test_a_failing_tick_or_command_is_logged_and_the_host_goes_on(caplog):
     def explode(*args):
         raise RuntimeError("boom")
 
-    live.runtime.tick = explode
+    live.runtime.advance = explode
     assert await h.tick_once() == 0
     assert "ticking sandbox" in caplog.text
-    del live.runtime.tick
+    del live.runtime.advance
     assert await h.tick_once() == 1
     live.runtime.apply = explode
     result = await h.command(sb.id, {"op": "time.pause"})
@@ -105,3 +106,27 @@ async def test_reclaim_deletes_long_idle_sandboxes_and_unloads_their_runtimes(se
     left = await database_sync_to_async(lambda: set(Sandbox.objects.values_list("id", flat=True)))()
     assert left == {fresh.id, watched.id}
     assert set(h.live) == {watched.id}
+
+
+async def test_many_viewers_get_fewer_frames_each_but_never_below_the_floor():
+    sb = await new_sandbox()
+    h = host.RuntimeHost(tick_hz=20)
+    await h.viewers(sb.id, +1)
+    assert h.frame_interval() == pytest.approx(1 / 20)
+    await h.viewers(sb.id, +199)
+    assert h.frame_interval() == pytest.approx(200 / host.FRAME_SENDS_PER_S)
+    await h.viewers(sb.id, +10_000)
+    assert h.frame_interval() == pytest.approx(1 / host.MIN_FRAME_HZ)
+
+
+async def test_a_separate_host_sends_frames_to_the_sandbox_group_as_json_text():
+    sb = await new_sandbox()
+    h, layer = host.RuntimeHost(), get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(host.group_name(sb.id), channel)
+    await h.viewers(sb.id, +1)
+    assert await h.tick_once() == 1
+    message = await asyncio.wait_for(layer.receive(channel), 1)
+    assert message["type"] == "frame.message"
+    frame = json.loads(message["text"])
+    assert frame["sandbox"] == sb.id and frame["type"] == "frame" and frame["wall"] > 0
