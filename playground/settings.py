@@ -80,6 +80,7 @@ SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
 # WhiteNoise serves static files in every mode (daphne alone serves none), straight
 # from the app's folders, so no collectstatic step is needed; nothing comes from a CDN.
 WHITENOISE_USE_FINDERS = True

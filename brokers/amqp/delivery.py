@@ -63,7 +63,10 @@ class Deliveries:
             consumer_tag = f"amq.ctag-{self._next_consumer_number}"
         if not isinstance(consumer_tag, str):
             raise ValidationError("consumer_tag must be a string")
-        if consumer_tag in self.consumers or consumer_tag in self.getters:
+        previous = self.consumers.get(consumer_tag)
+        running = previous is not None and previous.state not in ("cancelled", "crashed")
+        # A cancelled or crashed consumer's tag is free again, as on a real channel.
+        if running or consumer_tag in self.getters:
             raise ValidationError(
                 f"NOT_ALLOWED - attempt to reuse consumer tag '{consumer_tag}'", code=530
             )

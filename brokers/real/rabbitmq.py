@@ -516,7 +516,10 @@ class RabbitMQAdapter(AmqpApi):
         if consumer_tag is None:
             self._ctag += 1
             consumer_tag = f"amq.ctag-{self._ctag}"
-        if consumer_tag in self.consumers or consumer_tag in {g for g, _ in self.gets.values()}:
+        previous = self.consumers.get(consumer_tag)
+        running = previous is not None and previous.state not in ("cancelled", "crashed")
+        # A cancelled or crashed consumer's tag is free again, as on a real channel.
+        if running or consumer_tag in {g for g, _ in self.gets.values()}:
             raise ValidationError(
                 f"NOT_ALLOWED - attempt to reuse consumer tag '{consumer_tag}'", code=530
             )

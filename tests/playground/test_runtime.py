@@ -314,9 +314,6 @@ def test_a_refused_consumer_update_leaves_the_consumer_as_it_was():
     assert json.loads(state(rt))["spec"] == json.loads(before)["spec"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the AMQP model refuses a cancelled consumer's tag; RabbitMQ frees it"
-)
 def test_a_consumer_update_changes_its_settings_under_the_same_tag():
     rt = SandboxRuntime(1)
     ok(rt, op="queue.declare", name="q")

@@ -188,7 +188,6 @@ def test_editing_a_queue_redeclares_it_and_keeps_its_bindings(client, sandbox):
     assert [b["destination"] for b in st["amqp"]["bindings"]] == ["jobs"]
 
 
-@pytest.mark.xfail(reason="the AMQP model keeps a cancelled consumer's tag, so it cannot be reused")
 def test_editing_a_consumer_changes_its_prefetch(client, sandbox):
     add(client, sandbox, "queue", name="jobs", queue_type="classic")
     add(

@@ -206,3 +206,16 @@ def test_nack_multiple_without_requeue_drops_every_covered_message(rig):
     rig.broker.basic_nack("c", 3, multiple=True, requeue=False)
     assert len(rig.events("dropped")) == 3
     assert rig.broker.describe()["queues"][0]["unacked"] == 0
+
+
+@pytest.mark.parametrize("stop", ["basic_cancel", "crash_consumer"])
+def test_a_stopped_consumers_tag_can_be_used_again(rig, stop):
+    """A cancelled or crashed consumer's tag is free again; a running one's is not (530)."""
+    rig.broker.queue_declare("q")
+    rig.broker.basic_consume("q", consumer_tag="w", prefetch_count=3)
+    with pytest.raises(ValidationError, match="reuse consumer tag"):
+        rig.broker.basic_consume("q", consumer_tag="w")
+    getattr(rig.broker, stop)("w")
+    rig.broker.basic_consume("q", consumer_tag="w", prefetch_count=10)
+    (consumer,) = [c for c in rig.broker.describe()["consumers"] if c["tag"] == "w"]
+    assert consumer["prefetch"] == 10 and consumer["state"] == "active"
