@@ -1,0 +1,358 @@
+"""RabbitMQ `definitions.json`: import into a sandbox spec, export a spec back.
+
+Import reads exchanges, queues (with arguments), bindings (queue and exchange
+destinations, header tables) and policies. The simulator has no policies, so each
+queue's (or exchange's) *effective* arguments are computed the way RabbitMQ does and
+stored on the entity: among the policies whose `pattern` (a regular expression, searched
+anywhere in the name) matches and whose `apply-to` covers the entity, the one with the
+highest `priority` wins (ties: the first in the file) — only one policy applies. Where a
+policy key and a queue argument both set a limit (`message-ttl`, `expires`,
+`max-length`, `max-length-bytes`, `delivery-limit`) the smaller wins; for
+`dead-letter-exchange`, `dead-letter-routing-key` and `overflow` the queue's own argument
+wins. Other policy keys (ha-*, queue-mode, federation...) are ignored with a notice, as
+are users, permissions, password hashes, parameters and operator policies.
+
+One virtual host is read: "/" when the file has it, else the only one, else the one
+asked for. The result is checked by replaying it as commands on a fresh runtime
+(`playground.sandbox_file.replay`), so an import either gives a whole valid spec or a
+`FileRefused` with a message, and changes nothing by itself. Export writes the spec's
+RabbitMQ part with the effective arguments and no policies; exclusive queues are left
+out, as RabbitMQ's own export does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from playground.runtime import Caps
+from playground.runtime.spec import normalize
+from playground.sandbox_file import FileRefused, parse_json, replay
+
+EXCHANGE_TYPES = ("direct", "fanout", "topic", "headers")
+MAX_NAME_BYTES = 255
+
+#: policy key -> (queue argument, how a queue argument and the policy combine)
+QUEUE_POLICY_KEYS: dict[str, tuple[str, str]] = {
+    "message-ttl": ("x-message-ttl", "min"),
+    "expires": ("x-expires", "min"),
+    "max-length": ("x-max-length", "min"),
+    "max-length-bytes": ("x-max-length-bytes", "min"),
+    "delivery-limit": ("x-delivery-limit", "min"),
+    "overflow": ("x-overflow", "argument"),
+    "dead-letter-exchange": ("x-dead-letter-exchange", "argument"),
+    "dead-letter-routing-key": ("x-dead-letter-routing-key", "argument"),
+    "max-age": ("x-max-age", "argument"),
+}
+#: which queue types each argument means something for
+_FOR_TYPES = {
+    "x-delivery-limit": {"quorum"},
+    "x-max-age": {"stream"},
+    "x-message-ttl": {"classic", "quorum"},
+    "x-expires": {"classic", "quorum"},
+    "x-max-length": {"classic", "quorum"},
+    "x-overflow": {"classic", "quorum"},
+    "x-dead-letter-exchange": {"classic", "quorum"},
+    "x-dead-letter-routing-key": {"classic", "quorum"},
+}
+APPLY_TO = {
+    "queues": {"queue"},
+    "exchanges": {"exchange"},
+    "all": {"queue", "exchange"},
+    "classic_queues": {"classic"},
+    "quorum_queues": {"quorum"},
+    "streams": {"stream"},
+}
+IGNORED_SECTIONS = (
+    "users",
+    "permissions",
+    "topic_permissions",
+    "parameters",
+    "global_parameters",
+    "operator_policies",
+)
+
+
+@dataclass(frozen=True)
+class DefinitionsImport:
+    """A checked import: the spec to build and what the user should be told."""
+
+    spec: dict[str, Any]
+    notices: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def import_definitions(
+    data: bytes | str,
+    base: dict[str, Any] | None = None,
+    vhost: str | None = None,
+    caps: Caps | None = None,
+) -> DefinitionsImport:
+    """Read a definitions.json upload over `base` (the current spec); or FileRefused."""
+    doc = parse_json(data, "definitions file")
+    if not isinstance(doc, dict):
+        raise FileRefused("A definitions file is a JSON object with queues, exchanges, ...")
+    notices: list[str] = []
+    chosen = _pick_vhost(doc, vhost, notices)
+    _note_ignored(doc, notices)
+    items = {k: _items(doc, k, chosen) for k in ("exchanges", "queues", "bindings", "policies")}
+    policies = _policies(items["policies"])
+    spec = normalize(base)
+    skipped = _read_exchanges(items["exchanges"], policies, spec, notices)
+    _read_queues(items["queues"], policies, spec, notices)
+    _read_bindings(items["bindings"], skipped, spec)
+    checked = replay(spec, caps=caps)
+    counts = {k: len(items[k]) for k in items}
+    return DefinitionsImport(checked, notices, counts)
+
+
+def _pick_vhost(doc: dict, wanted: str | None, notices: list[str]) -> str:
+    raw = doc.get("vhosts", [])
+    if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
+        raise FileRefused("'vhosts' must be a list of objects with a name.")
+    names = [v.get("name") for v in raw]
+    if wanted is not None:
+        if names and wanted not in names:
+            raise FileRefused(f"The file has no virtual host {wanted!r} (it has {names}).")
+        chosen = wanted
+    elif not names or "/" in names:
+        chosen = "/"
+    elif len(names) == 1:
+        chosen = names[0]
+    else:
+        raise FileRefused(
+            f"The file defines several virtual hosts ({', '.join(map(repr, names))}) and "
+            "none is '/'; choose which one to import."
+        )
+    others = [n for n in names if n != chosen]
+    if others:
+        notices.append(
+            f"Imported virtual host {chosen!r} only; {', '.join(map(repr, others))} ignored."
+        )
+    return chosen
+
+
+def _note_ignored(doc: dict, notices: list[str]) -> None:
+    present = [k for k in IGNORED_SECTIONS if doc.get(k)]
+    if present:
+        notices.append(
+            f"Ignored {', '.join(present)}: a sandbox has no users, permissions or password "
+            "hashes, and nothing from them was kept."
+        )
+
+
+def _items(doc: dict, key: str, vhost: str) -> list[dict]:
+    value = doc.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise FileRefused(f"{key!r} must be a list of objects.")
+    return [v for v in value if v.get("vhost", vhost) == vhost]
+
+
+def _name(kind: str, value: Any, allow_empty: bool = False) -> str:
+    if not isinstance(value, str) or (not value and not allow_empty):
+        raise FileRefused(f"Every {kind} needs a name (text); found {value!r}.")
+    if len(value.encode("utf-8")) > MAX_NAME_BYTES:
+        raise FileRefused(f"The {kind} name {value[:40]!r}... is longer than 255 bytes.")
+    return value
+
+
+def _table(kind: str, name: str, value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FileRefused(f"The arguments of {kind} {name!r} must be an object.")
+    return dict(value)
+
+
+def _flag(kind: str, name: str, item: dict, key: str, default: bool) -> bool:
+    value = item.get(key, default)
+    if not isinstance(value, bool):
+        raise FileRefused(f"{key!r} of {kind} {name!r} must be true or false.")
+    return value
+
+
+# -- policies ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    pattern: re.Pattern
+    apply_to: str
+    priority: int
+    definition: dict[str, Any]
+
+
+def _policies(raw: list[dict]) -> list[Policy]:
+    out = []
+    for p in raw:
+        name = _name("policy", p.get("name"))
+        try:
+            pattern = re.compile(p.get("pattern", ""))
+        except (re.error, TypeError) as exc:
+            raise FileRefused(f"Policy {name!r} has a bad pattern: {exc}.") from None
+        apply_to = p.get("apply-to", "all")
+        if apply_to not in APPLY_TO:
+            raise FileRefused(f"Policy {name!r}: apply-to must be one of {', '.join(APPLY_TO)}.")
+        priority = p.get("priority", 0)
+        if isinstance(priority, bool) or not isinstance(priority, int):
+            raise FileRefused(f"Policy {name!r}: priority must be a whole number.")
+        definition = p.get("definition")
+        if not isinstance(definition, dict):
+            raise FileRefused(f"Policy {name!r} needs a definition object.")
+        out.append(Policy(name, pattern, apply_to, priority, definition))
+    return out
+
+
+def winning_policy(policies: list[Policy], name: str, kind: str) -> Policy | None:
+    """The one policy RabbitMQ applies to entity `name` of `kind` (a queue type or
+    "exchange"): the highest priority among those matching; ties go to the first."""
+    best = None
+    for p in policies:
+        targets = APPLY_TO[p.apply_to]
+        applies = kind in targets or (kind != "exchange" and "queue" in targets)
+        if applies and p.pattern.search(name) and (best is None or p.priority > best.priority):
+            best = p
+    return best
+
+
+def effective_queue_arguments(
+    arguments: dict[str, Any], policy: Policy | None, queue_type: str, notices: list[str]
+) -> dict[str, Any]:
+    """A queue's own arguments combined with its policy, as RabbitMQ resolves them."""
+    args = dict(arguments)
+    if policy is None:
+        return args
+    for key, value in policy.definition.items():
+        if key not in QUEUE_POLICY_KEYS:
+            _once(notices, f"Policy {policy.name!r}: key {key!r} has no effect here; ignored.")
+            continue
+        arg, combine = QUEUE_POLICY_KEYS[key]
+        if queue_type not in _FOR_TYPES.get(arg, {queue_type}):
+            continue  # RabbitMQ ignores it for this queue type too
+        if arg not in args:
+            args[arg] = value
+        elif combine == "min" and _is_int(value) and _is_int(args[arg]):
+            args[arg] = min(args[arg], value)
+    return args
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _once(notices: list[str], text: str) -> None:
+    if text not in notices:
+        notices.append(text)
+
+
+# -- entities ------------------------------------------------------------------------
+def _read_exchanges(raw: list[dict], policies: list[Policy], spec: dict, notes: list) -> set:
+    skipped: set[str] = set()
+    for x in raw:
+        name = _name("exchange", x.get("name"))
+        xtype = x.get("type", "direct")
+        if name.startswith("amq."):
+            continue  # built in; bindings from them are kept
+        if xtype not in EXCHANGE_TYPES:
+            skipped.add(name)
+            notes.append(f"Exchange {name!r} has plugin type {xtype!r}; skipped with its bindings.")
+            continue
+        args = _table("exchange", name, x.get("arguments"))
+        policy = winning_policy(policies, name, "exchange")
+        if policy and "alternate-exchange" in policy.definition:
+            args.setdefault("alternate-exchange", policy.definition["alternate-exchange"])
+        spec["exchanges"][name] = {
+            "type": xtype,
+            "durable": _flag("exchange", name, x, "durable", True),
+            "auto_delete": _flag("exchange", name, x, "auto_delete", False),
+            "internal": _flag("exchange", name, x, "internal", False),
+            "arguments": args,
+        }
+    return skipped
+
+
+def _read_queues(raw: list[dict], policies: list[Policy], spec: dict, notes: list) -> None:
+    applied: dict[str, int] = {}
+    for q in raw:
+        name = _name("queue", q.get("name"))
+        args = _table("queue", name, q.get("arguments"))
+        qtype = args.get("x-queue-type", "classic")
+        policy = winning_policy(policies, name, qtype)
+        if policy is not None:
+            applied[policy.name] = applied.get(policy.name, 0) + 1
+        spec["queues"][name] = {
+            "durable": _flag("queue", name, q, "durable", True),
+            "exclusive": False,
+            "auto_delete": _flag("queue", name, q, "auto_delete", False),
+            "arguments": effective_queue_arguments(args, policy, qtype, notes),
+        }
+    for name, count in applied.items():
+        notes.append(f"Policy {name!r} applied to {count} queue(s); its settings are now "
+                     "the queues' arguments.")  # fmt: skip
+
+
+def _read_bindings(raw: list[dict], skipped: set[str], spec: dict) -> None:
+    for b in raw:
+        source = _name("binding source", b.get("source"), allow_empty=True)
+        destination = _name("binding destination", b.get("destination"))
+        kind = b.get("destination_type", "queue")
+        if kind not in ("queue", "exchange"):
+            raise FileRefused(f"Binding to {destination!r}: destination_type must be queue or "
+                              "exchange.")  # fmt: skip
+        key = b.get("routing_key", "")
+        if not isinstance(key, str):
+            raise FileRefused(f"Binding to {destination!r}: routing_key must be text.")
+        if source in skipped or (kind == "exchange" and destination in skipped):
+            continue
+        binding = {
+            "source": source,
+            "destination": destination,
+            "destination_type": kind,
+            "routing_key": key,
+            "arguments": _table("binding to", destination, b.get("arguments")),
+        }
+        if source != "" and binding not in spec["bindings"]:
+            spec["bindings"].append(binding)
+
+
+# -- export --------------------------------------------------------------------------
+def export_definitions(spec: dict[str, Any], rabbit_version: str = "3.10.8") -> dict[str, Any]:
+    """The spec's RabbitMQ part as a definitions.json document for vhost "/"."""
+    s = normalize(spec)
+    return {
+        "rabbit_version": rabbit_version,
+        "rabbitmq_version": rabbit_version,
+        "product_name": "RabbitMQ",
+        "product_version": rabbit_version,
+        "users": [],
+        "vhosts": [{"name": "/"}],
+        "permissions": [],
+        "topic_permissions": [],
+        "parameters": [],
+        "global_parameters": [],
+        "policies": [],
+        "queues": [
+            {"name": name, "vhost": "/", "durable": q.get("durable", True),
+             "auto_delete": q.get("auto_delete", False), "arguments": q.get("arguments") or {}}
+            for name, q in s["queues"].items()
+            if not q.get("exclusive")
+        ],
+        "exchanges": [
+            {"name": name, "vhost": "/", "type": x["type"], "durable": x.get("durable", True),
+             "auto_delete": x.get("auto_delete", False), "internal": x.get("internal", False),
+             "arguments": x.get("arguments") or {}}
+            for name, x in s["exchanges"].items()
+        ],
+        "bindings": [
+            {"source": b["source"], "vhost": "/", "destination": b["destination"],
+             "destination_type": b["destination_type"], "routing_key": b["routing_key"],
+             "arguments": b.get("arguments") or {}}
+            for b in s["bindings"]
+            if not _to_exclusive(b, s)
+        ],
+    }  # fmt: skip
+
+
+def _to_exclusive(b: dict[str, Any], spec: dict[str, Any]) -> bool:
+    q = spec["queues"].get(b["destination"]) if b["destination_type"] == "queue" else None
+    return bool(q and q.get("exclusive"))
