@@ -9,7 +9,7 @@ state (describe()):
     queue_ready, queue_unacked, queue_consumers (queue)
     consumer_delivered, consumer_acked, consumer_unacked (consumer)
     group_lag (group, topic?), group_committed (group, topic, partition),
-    group_members (group), group_idle_members (group)
+    group_members (group), group_idle_members (group), member_partitions (group, member)
     partition_log_start, partition_log_end, partition_high_watermark,
     partition_leader, partition_isr (topic, partition), topic_records (topic)
 events (history):
@@ -167,6 +167,15 @@ def group_members(seen: Observed, group: str) -> int:
 @claim("group_idle_members", "group")
 def group_idle_members(seen: Observed, group: str) -> int:
     return sum(1 for m in _group(seen, group).get("members", []) if not m.get("assignment"))
+
+
+@claim("member_partitions", "group", "member")
+def member_partitions(seen: Observed, group: str, member: str) -> int:
+    """How many partitions the member is assigned now."""
+    for m in _group(seen, group).get("members", []):
+        if m.get("member") == member:
+            return len(m.get("assignment") or [])
+    raise LookupError(f"no member {member!r} in group {group!r}")
 
 
 @claim("partition_log_start", "topic", "partition")
