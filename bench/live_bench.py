@@ -4,8 +4,10 @@ Starts `daphne playground.asgi:application` on a free loopback port (in-memory c
 layer, embedded runtime host, a throwaway BP_VAR_DIR), makes a sandbox with
 `manage.py bench_sandbox`, and drives it through the owner's WebSocket: a default-
 exchange queue with a consumer, a topic with a two-member group, one AMQP and one
-Kafka producer, and a consumer-less "probe" queue. For each viewer count, watchers
-connect with the sandbox's watch link, then two phases of BENCH_SECONDS / 2 each:
+Kafka producer, and a consumer-less "probe" queue. The topic keeps 5 s of records
+(1 s segments), or its log would fill the sandbox's retained-messages cap and block
+the producers. For each viewer count, watchers connect with the sandbox's watch link,
+then two phases of BENCH_SECONDS / 2 each:
 
 - "max": speed 20 and producers at the publish-rate cap (1,000 + 1,000 msg/s
   virtual), so the engine runs as fast as the host's per-tick work budget allows;
@@ -125,12 +127,12 @@ class Owner:
                 if future is not None and not future.done():
                     future.set_result(message["result"])
 
-    async def do(self, **command) -> dict:
+    async def do(self, check: bool = True, **command) -> dict:
         self.ref += 1
         future = self.waiting[self.ref] = asyncio.get_running_loop().create_future()
         await self.ws.send(json.dumps({"action": "command", "id": self.ref, "command": command}))
         result = await asyncio.wait_for(future, 10)
-        if not result["ok"]:
+        if check and not result["ok"]:
             raise RuntimeError(f"{command} -> {result}")
         return result
 
@@ -162,11 +164,15 @@ async def phase(name, owner, viewers, pid, seconds, probes: bool) -> None:
     lag_stop = asyncio.Event()
     lag_task = asyncio.create_task(loop_lag(lags, lag_stop))
     sent_at: list[float] = []
+    refused = 0
     deadline = t0 + seconds
     while time.monotonic() < deadline:
         if probes:
-            await owner.do(op="publish", exchange="", routing_key="probe", body="probe")
-            sent_at.append(time.time())
+            answer = await owner.do(False, op="publish", routing_key="probe", body="probe")
+            if not answer["ok"]:
+                refused += 1
+            else:
+                sent_at.append(time.time())
         await asyncio.sleep(0.25)
     elapsed = time.monotonic() - t0
     lag_stop.set()
@@ -195,6 +201,7 @@ async def phase(name, owner, viewers, pid, seconds, probes: bool) -> None:
         publish_to_frame_ms_p50=round(pct(latencies, 0.5) * 1000, 1) if probes else None,
         publish_to_frame_ms_p99=round(pct(latencies, 0.99) * 1000, 1) if probes else None,
         probes_seen=f"{len(latencies)}/{len(sent_at) * len(viewers)}" if probes else None,
+        probes_refused=refused if probes else None,
         delivery_ms_p50=round(pct(delivery, 0.5) * 1000, 1),
         delivery_ms_p99=round(pct(delivery, 0.99) * 1000, 1),
         client_loop_lag_ms_p99=round(pct(lags, 0.99) * 1000, 1),
@@ -212,13 +219,16 @@ async def drive(port: int, info: dict, pid: int) -> None:
         await owner.do(op="queue.declare", name="work")
         await owner.do(op="consumer.add", queue="work", prefetch_count=50)
         await owner.do(op="queue.declare", name="probe")
-        await owner.do(op="topic.create", name="events", partitions=3)
+        retention = {"retention.ms": 5000, "segment.ms": 1000}  # else the log fills the cap
+        await owner.do(op="topic.create", name="events", partitions=3, configs=retention)
         await owner.do(op="group.add", group_id="readers", topics=["events"], members=2)
         await owner.do(op="producer.add", name="jobs", routing_key="work", rate=500)
         await owner.do(
             op="producer.add", name="clicks", broker="kafka", target="events",
             key_pattern="user-{int:1-50}", payload="click {n}", rate=500,
         )  # fmt: skip
+        await asyncio.sleep(2)
+        emit(phase="warm", rss_mb=rss_mb(pid))  # the baseline: sandbox built and running
         for count in VIEWERS:
             viewers = [Viewer() for _ in range(count)]
             stop = asyncio.Event()
@@ -249,12 +259,13 @@ def main() -> int:
     info = json.loads(made.stdout.strip().splitlines()[-1])
     port = free_port()
     daphne = Path(python).with_name("daphne")
+    log = open(Path(var) / "daphne.log", "w")  # noqa: SIM115 - closed when the bench ends
     server = subprocess.Popen(
-        [str(daphne), "-b", "127.0.0.1", "-p", str(port), "playground.asgi:application"],
-        cwd=ROOT, env=env, stdout=None, stderr=None,
+        [str(daphne), "-v", "0", "-b", "127.0.0.1", "-p", str(port), "playground.asgi:application"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )  # fmt: skip
     try:
-        for _ in range(100):
+        for _ in range(100):  # up to 10 s for daphne to listen
             try:
                 socket.create_connection(("127.0.0.1", port), 0.2).close()
                 break
@@ -276,6 +287,7 @@ def main() -> int:
             server.wait(10)
         except subprocess.TimeoutExpired:
             server.kill()
+        log.close()
     return 0
 
 
