@@ -70,6 +70,10 @@ CONTROL_OPS = (
     "sandbox.reset",  # empty topology, same seed
     "sandbox.snapshot",  # answer with a full frame (sent to a viewer on connect)
     "message.trace",  # msg?, limit?: the history's events about one message (inspector)
+    "message.journey",  # msg: {"journey": brokers.inspect Journey.to_dict(), "body", "headers"}
+    "message.search",  # text, limit?: {"msgs": ids} by id, routing/record key or payload text
+    "message.recent",  # node, cell?: {"items": [{msg, t, kind, text}]} seen lately at a node
+    "sandbox.load",  # spec, seed?: replace the topology with an already-checked spec
 )
 
 ALL_OPS = AMQP_OPS + KAFKA_OPS + PRODUCER_OPS + CONTROL_OPS

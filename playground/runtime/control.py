@@ -4,7 +4,8 @@
 viewer sees the step, not only the one who asked. `sandbox.snapshot` answers with a full
 frame (the newest history in its log) without disturbing what the next tick sends.
 `message.trace` (an addition to the protocol) answers with the history's events about
-one message, for the inspector's "why did this message land here?".
+one message, for the inspector's "why did this message land here?". `sandbox.load`
+replaces the topology (and seed) with an imported spec that was already checked.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from playground import protocol
 from playground.runtime import spec as specs
-from playground.runtime.fields import Fields
+from playground.runtime.fields import CommandError, Fields
 
 if TYPE_CHECKING:
     from playground.runtime.core import SandboxRuntime
@@ -44,8 +45,26 @@ def reset(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     fresh = specs.empty_spec()
     fresh["time"] = dict(rt.spec["time"])
     rt.history.clear()
+    rt.payloads.clear()
     rt.build(fresh)
     return {}
+
+
+def load(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
+    """Replace the topology with a checked spec (an imported file), and the seed if given."""
+    spec = f.command.get("spec")
+    if not isinstance(spec, dict):
+        raise CommandError("sandbox.load needs a spec object.", "spec")
+    seed = f.integer("seed", rt.seed, 0, 2**63 - 1)
+    old_seed, rt.seed = rt.seed, seed
+    rt.history.clear()
+    rt.payloads.clear()
+    try:
+        rt.build(spec)
+    except Exception:
+        rt.seed = old_seed
+        raise
+    return {"seed": seed}
 
 
 def snapshot(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
@@ -65,6 +84,7 @@ HANDLERS = {
     "time.step": (step, True),
     "time.speed": (speed, True),
     "sandbox.reset": (reset, True),
+    "sandbox.load": (load, True),
     "sandbox.snapshot": (snapshot, False),
     "message.trace": (trace, False),
 }

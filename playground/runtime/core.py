@@ -5,7 +5,8 @@ looks the op up in an explicit table, validates, calls the backend and records t
 change in the spec; a refused command (bad field, broker rule, cap) changes neither.
 `tick(wall_dt)` lets `wall_dt * speed` virtual seconds pass and returns one frame for
 everything that happened (see `playground.frames`); `step()` runs exactly one engine
-action. Events also go to a bounded history for the inspector (`message.trace`).
+action. Events also go to a bounded history for the inspector (`message.trace`,
+`message.journey`), and published bodies and headers to a bounded `payloads` map.
 `build(spec)` throws the backend away and replays a spec on a fresh one with the same
 seed: same seed and same spec give the same state. Leaves out undo and stepping back.
 """
@@ -27,7 +28,7 @@ from brokers.clock import Clock
 from brokers.errors import BrokerError, CapacityExceeded
 from brokers.kafka.api import KafkaApi
 from playground import frames, protocol
-from playground.runtime import amqp_ops, control, kafka_ops, producers
+from playground.runtime import amqp_ops, control, inspect_ops, kafka_ops, producers
 from playground.runtime import spec as specs
 from playground.runtime.fields import CommandError, Fields
 from playground.runtime.producers import Agent
@@ -63,6 +64,7 @@ HANDLERS: dict[str, tuple[Callable[..., dict], bool]] = {
     **{op: (h, op != "group.reset") for op, h in kafka_ops.HANDLERS.items()},
     **{op: (h, op not in ("publish", "send")) for op, h in producers.HANDLERS.items()},
     **control.HANDLERS,
+    **inspect_ops.HANDLERS,
 }
 
 
@@ -83,6 +85,8 @@ class SandboxRuntime:
         #: wall seconds one tick may spend advancing the engine (None: no limit, tests)
         self.work_budget = work_budget
         self.history: deque = deque(maxlen=self.caps.event_history)
+        #: body previews and headers of published messages, for the inspector
+        self.payloads = inspect_ops.Payloads(self.caps.event_history)
         self.seq = 0
         self.spec_version = 0
         self.backend: Backend | None = None
@@ -330,6 +334,7 @@ class SandboxRuntime:
                 conf.get("mandatory", False), publisher,
             )  # fmt: skip
             self._published_since += 1
+            self.payloads.remember(msg, body, conf.get("headers"))
             return msg
         headers = [(k, str(v).encode()) for k, v in (conf.get("headers") or {}).items()]
         msg = self.kafka.send(
@@ -337,6 +342,7 @@ class SandboxRuntime:
             producer=publisher or "default",
         )  # fmt: skip
         self._published_since += 1
+        self.payloads.remember(msg, body, conf.get("headers"))
         return msg
 
 
