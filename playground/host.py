@@ -22,11 +22,18 @@ FRAME_SENDS_PER_S deliveries a second in all), and at least once a second (a hea
 while it has viewers. Runtimes are unloaded when idle; sandboxes unseen for
 BP_IDLE_MINUTES are deleted. Every command and tick is guarded: an error is logged and
 answered, and the loop goes on.
+
+A sandbox on a real broker (`Sandbox.backend`, see `playground.backend_choice`) makes
+blocking network calls: its load, commands, ticks and close run on REAL_POOL threads
+(one at a time per sandbox, under its own lock), so a slow or vanished broker never
+stalls the loop that serves the other sandboxes. `{"op": "sandbox.reload"}` (sent after
+the backend changed in the database) closes the runtime and builds it again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import threading
@@ -42,7 +49,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
-from playground import frames
+from playground import backend_choice, frames
 from playground.models import Sandbox
 from playground.runtime import Caps, SandboxRuntime
 
@@ -57,6 +64,9 @@ UNLOAD_AFTER = 600.0  # seconds without viewers or commands before a runtime is 
 FRAME_SENDS_PER_S = 2000  # frame deliveries a second across all viewers of this host
 MIN_FRAME_HZ = 5
 MAX_TICK = 0.25  # longest wall time one tick covers: a stalled host does not catch up at once
+RELOAD = "sandbox.reload"
+#: threads for real-broker sandboxes' blocking calls (loads, commands, ticks, closes)
+REAL_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="bp-real")
 
 
 def group_name(sandbox_id: str) -> str:
@@ -85,6 +95,11 @@ class Live:
     last_sent: float = 0.0
     last_active: float = 0.0
     last_touch: float = 0.0
+    real: bool = False  # on a real broker: blocking calls go to REAL_POOL
+    ticking: asyncio.Future | None = None
+
+    def __post_init__(self) -> None:
+        self.lock = threading.RLock()  # one command or tick at a time on this runtime
 
 
 class RuntimeHost:
@@ -105,6 +120,7 @@ class RuntimeHost:
         self.direct = direct
         self.local: dict[str, set[Callable[[str], Awaitable[None]]]] = {}
         self._lock = threading.RLock()  # sync views may reach the host from other threads
+        self._loading: dict[str, threading.Lock] = {}
 
     # -- loading and saving --------------------------------------------------------------
     async def load(self, sandbox_id: str) -> Live | None:
@@ -112,26 +128,70 @@ class RuntimeHost:
         live = self.live.get(sandbox_id)
         if live is not None:
             return live
-        return await database_sync_to_async(self._load_sync)(sandbox_id)
+        row = await database_sync_to_async(_row)(sandbox_id)
+        if row is None:
+            return None
+        if not backend_choice.is_real(row["backend"]):
+            return self._install(sandbox_id, row)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(REAL_POOL, self._install, sandbox_id, row)
 
     def _load_sync(self, sandbox_id: str) -> Live | None:
-        row = Sandbox.objects.filter(id=sandbox_id).values("seed", "spec").first()
+        row = _row(sandbox_id)
+        return None if row is None else self._install(sandbox_id, row)
+
+    def _install(self, sandbox_id: str, row: dict[str, Any]) -> Live:
+        """Build the runtime of `row` unless another thread already did (one per sandbox:
+        two real backends with one prefix would delete each other's resources on close)."""
         with self._lock:
-            if sandbox_id in self.live or row is None:
-                return self.live.get(sandbox_id)
+            gate = self._loading.setdefault(sandbox_id, threading.Lock())
+        with gate:
+            live = self.live.get(sandbox_id)
+            if live is not None:
+                return live
+            kind = row["backend"]
+            spec, _ = backend_choice.applicable(row["spec"], kind)
             budget = 0.4 / self.tick_hz  # at most 40% of the loop for one busy engine
-            runtime = SandboxRuntime(row["seed"], row["spec"], self.caps, work_budget=budget)
+            runtime = SandboxRuntime(
+                row["seed"],
+                spec,
+                self.caps,
+                backend_factory=backend_choice.factory(kind, sandbox_id),
+                work_budget=budget,
+            )
             now = time.monotonic()
             live = Live(runtime, runtime.spec_version, last_tick=now, last_active=now)
-            self.live[sandbox_id] = live
+            live.real = backend_choice.is_real(kind)
+            with self._lock:
+                self.live[sandbox_id] = live
             return live
 
-    def unload(self, sandbox_id: str) -> None:
-        """Forget a runtime (its spec is already saved) and close its backend."""
+    def unload(self, sandbox_id: str) -> concurrent.futures.Future | None:
+        """Forget a runtime (its spec is already saved) and close its backend (a real
+        one on REAL_POOL: deleting its resources blocks; the future says when done)."""
         with self._lock:
             live = self.live.pop(sandbox_id, None)
-        if live is not None:
-            _guard(live.runtime.close, "closing sandbox %s", sandbox_id)
+        if live is None:
+            return None
+        if live.real:
+            return REAL_POOL.submit(
+                _locked, live, _guard, live.runtime.close, "closing %s", sandbox_id
+            )
+        _guard(live.runtime.close, "closing sandbox %s", sandbox_id)
+        return None
+
+    async def reload(self, sandbox_id: str) -> dict[str, Any]:
+        """Close the sandbox's runtime and build it again from the database."""
+        old = self.live.get(sandbox_id)
+        closing = self.unload(sandbox_id)
+        if closing is not None:
+            await asyncio.wrap_future(closing)
+        live = await self.load(sandbox_id)
+        if live is None:
+            return GONE
+        if old is not None:
+            live.viewers = old.viewers
+        return {"ok": True, "status": live.runtime.backend.status()}
 
     async def _save(self, sandbox_id: str, live: Live) -> None:
         spec = json.loads(json.dumps(live.runtime.spec))
@@ -147,11 +207,19 @@ class RuntimeHost:
     async def command(self, sandbox_id: str, command: dict[str, Any]) -> dict[str, Any]:
         """Apply one command and save the spec if it changed; never raises."""
         try:
+            if isinstance(command, dict) and command.get("op") == RELOAD:
+                return await self.reload(str(sandbox_id))
             live = await self.load(str(sandbox_id))
             if live is None:
                 return GONE
-            with self._lock:
-                result = live.runtime.apply(command)
+            if live.real:
+                loop = asyncio.get_running_loop()
+                result = await loop.run_in_executor(
+                    REAL_POOL, _locked, live, live.runtime.apply, command
+                )
+            else:
+                with live.lock:
+                    result = live.runtime.apply(command)
             live.last_active = time.monotonic()
             if live.runtime.spec_version != live.saved_version:
                 await self._save(sandbox_id, live)
@@ -199,22 +267,36 @@ class RuntimeHost:
         """Tick every live runtime and send the frames due; returns how many were sent."""
         layer, sent, interval = get_channel_layer(), 0, self.frame_interval()
         for sandbox_id, live in list(self.live.items()):
+            if live.real:  # off the loop; a tick still running is not started again
+                if live.ticking is None or live.ticking.done():
+                    live.ticking = asyncio.ensure_future(
+                        self._tick_real(layer, sandbox_id, live, interval)
+                    )
+                continue
             text = _guard(
                 self._frame_text, "ticking sandbox %s", sandbox_id, live, sandbox_id, interval
             )
-            if text is None:
-                continue
-            if self.direct:
-                await self._send_local(sandbox_id, text)
-                sent += 1
-                continue
-            try:
-                message = {"type": "frame.message", "text": text}
-                await layer.group_send(group_name(sandbox_id), message)
-                sent += 1
-            except Exception:
-                log.exception("sending a frame of sandbox %s failed", sandbox_id)
+            sent += await self._deliver(layer, sandbox_id, text)
         return sent
+
+    async def _tick_real(self, layer: Any, sandbox_id: str, live: Live, interval: float) -> int:
+        loop = asyncio.get_running_loop()
+        args = (live, _guard, self._frame_text, "ticking sandbox %s", sandbox_id)
+        text = await loop.run_in_executor(REAL_POOL, _locked, *args, live, sandbox_id, interval)
+        return await self._deliver(layer, sandbox_id, text)
+
+    async def _deliver(self, layer: Any, sandbox_id: str, text: str | None) -> int:
+        if text is None:
+            return 0
+        if self.direct:
+            await self._send_local(sandbox_id, text)
+            return 1
+        try:
+            await layer.group_send(group_name(sandbox_id), {"type": "frame.message", "text": text})
+            return 1
+        except Exception:
+            log.exception("sending a frame of sandbox %s failed", sandbox_id)
+            return 0
 
     async def _send_local(self, sandbox_id: str, text: str) -> None:
         """Hand the frame to each viewer in this process (no task, queue or copy each)."""
@@ -238,7 +320,7 @@ class RuntimeHost:
 
     def _frame_text(self, live: Live, sandbox_id: str, interval: float) -> str | None:
         now = time.monotonic()
-        with self._lock:
+        with live.lock:
             live.runtime.advance(min(now - live.last_tick, MAX_TICK))
             live.last_tick = now
             if now - live.last_sent < interval - 0.002:
@@ -324,6 +406,16 @@ class RuntimeHost:
             log.exception("runtime host could not handle %r", message.get("type"))
 
 
+def _row(sandbox_id: str) -> dict[str, Any] | None:
+    return Sandbox.objects.filter(id=sandbox_id).values("seed", "spec", "backend").first()
+
+
+def _locked(live: Live, fn: Any, *args: Any) -> Any:
+    """Call fn(*args) holding the runtime's lock (on a REAL_POOL thread)."""
+    with live.lock:
+        return fn(*args)
+
+
 def _guard(fn: Any, what: str, sandbox_id: str, *args: Any) -> Any:
     try:
         return fn(*args)
@@ -372,8 +464,8 @@ async def stop_host() -> None:
             pass
     host = _Process.host
     if host is not None:
-        for sandbox_id in list(host.live):
-            host.unload(sandbox_id)
+        closing = [host.unload(sandbox_id) for sandbox_id in list(host.live)]
+        concurrent.futures.wait([f for f in closing if f is not None], timeout=30)
 
 
 async def call(sandbox_id: str, command: dict[str, Any], timeout: float = 5) -> dict[str, Any]:

@@ -30,13 +30,23 @@ def pause(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"paused": True}
 
 
+def _virtual_time(rt: SandboxRuntime, what: str) -> None:
+    if not rt.backend.steppable:
+        raise CommandError(
+            f"{what} needs the simulator's virtual clock; a real broker runs in real time.", "op"
+        )
+
+
 def step(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
+    _virtual_time(rt, "Step")
     stepped = rt.step_once()
     return {"stepped": stepped, "now": rt.backend.now, "paused": True}
 
 
 def speed(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     value = f.number("speed", None, protocol.SPEED_MIN, protocol.SPEED_MAX)
+    if value != 1.0:
+        _virtual_time(rt, "Speed")
     rt.spec["time"]["speed"] = value
     return {"speed": value}
 

@@ -157,6 +157,8 @@ class SandboxRuntime:
         """Let wall_dt * speed virtual seconds pass (unless paused); events wait for a frame."""
         if not self.spec["time"]["paused"] and wall_dt > 0:
             self._run(wall_dt * self.spec["time"]["speed"])
+        elif not self.backend.steppable:
+            self.backend.advance(0.0)  # a real broker runs on: keep its state and link fresh
         self._collect()
         self._retained = frames.retained(self.backend.describe())
         self._published_since = 0
