@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from playground import views
+from playground import views, views_backend
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("s/<str:sandbox_id>/", views.sandbox_page, name="sandbox"),
     path("s/<str:sandbox_id>/diagram/", views.diagram, name="diagram"),
     path("s/<str:sandbox_id>/reset/", views.sandbox_reset, name="sandbox_reset"),
+    path("s/<str:sandbox_id>/backend/", views_backend.backend_switch, name="backend_switch"),
     path("s/<str:sandbox_id>/node/", views.node, name="node"),
     path("s/<str:sandbox_id>/action/", views.action, name="action"),
     path("s/<str:sandbox_id>/speed/", views.speed, name="speed"),

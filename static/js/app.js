@@ -6,12 +6,14 @@ import { Counters } from "./counters.js";
 import { EventLog } from "./log.js";
 import { Chart } from "./chart.js";
 import { Controls } from "./controls.js";
+import { BackendState } from "./backend.js";
 
 const root = document.getElementById("playground");
 const status = document.getElementById("conn");
 const dots = new Dots();
 const counters = new Counters();
 const controls = new Controls();
+const backend = new BackendState();
 const chart = new Chart(document.getElementById("chart"));
 const log = new EventLog({
   list: document.getElementById("log"),
@@ -30,6 +32,7 @@ function render() {
   if (!latest) return;
   counters.update(latest);
   controls.update(latest);
+  backend.update(latest);
 }
 
 function onFrame(frame) {
