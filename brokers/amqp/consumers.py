@@ -87,10 +87,21 @@ class Consumer:
         self.delivered = 0
         self.acked = 0
         self.nacked = 0
+        self._credit_texts: dict[int, str] = {}  # credit left -> credit_text()
 
     def has_credit(self) -> bool:
         """Whether prefetch allows one more delivery (auto-ack consumers ignore prefetch)."""
         return self.auto_ack or self.prefetch == 0 or len(self.channel.unacked) < self.prefetch
+
+    def credit_text(self) -> str:
+        """The credit part of a delivery reason: "prefetch credit 7/10" or no limit."""
+        if self.auto_ack or self.prefetch == 0:
+            return "no prefetch limit"
+        left = self.prefetch - len(self.channel.unacked)
+        text = self._credit_texts.get(left)
+        if text is None:  # a handful of values per consumer, formatted once each
+            text = self._credit_texts[left] = f"prefetch credit {left}/{self.prefetch}"
+        return text
 
     def describe(self) -> dict[str, Any]:
         """Plain data for the live view."""

@@ -273,36 +273,42 @@ class Deliveries:
             return
         if q.may_expire:
             self._expire(q, strict=True)
+        consumers = q.consumers
+        if len(consumers) == 1:  # the common case: nothing to choose between
+            best = consumers[0]
+            if best.state != "active" or not best.has_credit():
+                return
+            ready = consumers
+        else:
+            ready = [c for c in consumers if c.state == "active" and c.has_credit()]
+            if not ready:
+                return
+            best = ready[0]
+            for c in ready[1:]:
+                if c.priority > best.priority:
+                    best = c
         store = q.store
-        if not store:
-            return
-        ready = [c for c in q.consumers if c.state == "active" and c.has_credit()]
-        if not ready:
-            return
-        best = ready[0]
-        for c in ready[1:]:
-            if c.priority > best.priority:
-                best = c
         entry = store.pop()
+        if entry is None:
+            return
         q.bytes -= entry.message.size
-        if not q.single_active and len(q.consumers) > 1:
-            q.consumers.remove(best)
-            q.consumers.append(best)
+        if not q.single_active and len(consumers) > 1:
+            consumers.remove(best)
+            consumers.append(best)
         self._deliver(q, best, entry, self._push_reason(q, best, ready))
         if q.may_expire:
             self._reschedule_expiry(q)
-        if store and q.dispatch_timer is None:
-            q.dispatch_timer = self.clock.schedule(self.network_delay, self._dispatch, q)
+        if q.dispatch_timer is None and store:
+            q.dispatch_timer = self.clock.at(self.clock.now + self.network_delay, self._dispatch, q)
 
     @staticmethod
     def _push_reason(q: Queue, best: Consumer, ready: list[Consumer]) -> str:
         """Why `best` got the head message: single active, x-priority or round robin."""
-        if best.auto_ack or best.prefetch == 0:
-            credit = "no prefetch limit"
-        else:
-            credit = f"prefetch credit {best.prefetch - len(best.channel.unacked)}/{best.prefetch}"
+        credit = best.credit_text()
         if q.single_active:
             return f"single active consumer; {credit}"
+        if len(ready) == 1 and len(q.consumers) == 1:
+            return f"round robin: next of 1 consumer(s) with credit; {credit}"
         others = [c for c in ready if c is not best]
         if others and any(c.priority < best.priority for c in others):
             return f"highest x-priority ({best.priority}) with credit; {credit}"
@@ -408,7 +414,9 @@ class Deliveries:
             if not q.is_stream:
                 q.unacked -= 1
             if q.dispatch_timer is None:
-                q.dispatch_timer = self.clock.schedule(self.network_delay, self._dispatch, q)
+                q.dispatch_timer = self.clock.at(
+                    self.clock.now + self.network_delay, self._dispatch, q
+                )
 
     # -- acknowledgements ----------------------------------------------------------
     def basic_ack(self, consumer_tag: str, delivery_tag: int, multiple: bool = False) -> None:

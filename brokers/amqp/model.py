@@ -32,6 +32,8 @@ class AmqpBroker(Topology, Publishing, Deliveries, AmqpApi):
     def __init__(
         self, clock: Clock, rng: random.Random, emit: Emit, network_delay: float = 0.0
     ) -> None:
+        if not network_delay >= 0:  # also refuses NaN; the hot path adds it to now unchecked
+            raise ValueError(f"network_delay must be >= 0, got {network_delay!r}")
         self.clock = clock
         self.rng = rng
         self._emit = emit

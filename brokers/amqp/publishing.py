@@ -95,7 +95,10 @@ class Publishing:
                 matches=matches,
             )
         )
-        refused = [q for q in queues if not self._enqueue(self.queues[q], msg)]
+        refused = []
+        for name in queues:
+            if not self._enqueue(self.queues[name], msg):
+                refused.append(name)
         if refused:
             emit(
                 ev.Confirmed(
@@ -175,13 +178,13 @@ class Publishing:
         entry = Entry(msg, self._seq, None if ttl is None else now + ttl / 1000, ttl)
         if q.max_priority:
             entry.priority = min(msg.properties.priority or 0, q.max_priority)
-        q.store.push(entry)
+        depth = q.store.push(entry)
         q.bytes += msg.size
-        self._emit(ev.Enqueued(t=now, msg=msg.id, queue=q.name, depth=len(q.store)))
+        self._emit(ev.Enqueued(t=now, msg=msg.id, queue=q.name, depth=depth))
         if q.limited and q.over():
             self._drop_head(q)
         if q.consumers and q.dispatch_timer is None:
-            q.dispatch_timer = self.clock.schedule(self.network_delay, self._dispatch, q)
+            q.dispatch_timer = self.clock.at(now + self.network_delay, self._dispatch, q)
         if q.may_expire:  # after the dispatch, so a TTL 0 message reaches a waiting consumer
             self._reschedule_expiry(q)
         return True

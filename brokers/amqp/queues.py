@@ -91,8 +91,11 @@ class Fifo:
     def __len__(self) -> int:
         return len(self.fresh) + len(self.back)
 
-    def push(self, entry: Entry) -> None:
-        self.fresh.append(entry)
+    def push(self, entry: Entry) -> int:
+        """Append a new message; returns the depth."""
+        fresh = self.fresh
+        fresh.append(entry)
+        return len(fresh) + len(self.back)
 
     def peek(self) -> Entry | None:
         fresh, back = self.fresh, self.back
@@ -122,41 +125,18 @@ class Fifo:
         self.back.clear()
 
 
-class ClassicStore:
-    """Ready messages of a classic queue."""
+class ClassicStore(Fifo):
+    """Ready messages of a classic queue: one FIFO (a subclass, so no call is relayed)."""
 
-    def __init__(self) -> None:
-        self.fifo = Fifo()
-
-    def __len__(self) -> int:
-        return len(self.fifo)
-
-    def push(self, entry: Entry) -> int:
-        self.fifo.push(entry)
-        return len(self.fifo)
-
-    def peek(self) -> Entry | None:
-        return self.fifo.peek()
-
-    def pop(self) -> Entry | None:
-        return self.fifo.pop()
-
-    def requeue(self, entry: Entry) -> int:
-        return self.fifo.requeue(entry)
+    __slots__ = ()
 
     def heads(self) -> list[Entry]:
         """Entries that may expire now: the head of each sub-queue."""
-        head = self.fifo.peek()
+        head = self.peek()
         return [head] if head else []
 
-    def entries(self) -> list[Entry]:
-        return self.fifo.entries()
 
-    def clear(self) -> None:
-        self.fifo.clear()
-
-
-class PriorityStore(ClassicStore):
+class PriorityStore:
     """Ready messages of a classic priority queue: highest priority first, FIFO within one."""
 
     def __init__(self, max_priority: int) -> None:
@@ -178,7 +158,7 @@ class PriorityStore(ClassicStore):
     def push(self, entry: Entry) -> int:
         self._level(entry.priority).push(entry)
         self.count += 1
-        return sum(len(self.levels[p]) for p in self.order if p >= entry.priority)
+        return self.count
 
     def peek(self) -> Entry | None:
         for p in self.order:
@@ -212,7 +192,7 @@ class PriorityStore(ClassicStore):
         self.count = 0
 
 
-class QuorumStore(ClassicStore):
+class QuorumStore:
     """Ready messages of a quorum queue: returned messages first, in return order."""
 
     def __init__(self) -> None:
@@ -224,7 +204,7 @@ class QuorumStore(ClassicStore):
 
     def push(self, entry: Entry) -> int:
         self.fresh.append(entry)
-        return len(self)
+        return len(self.returns) + len(self.fresh)
 
     def peek(self) -> Entry | None:
         if self.returns:
