@@ -197,7 +197,7 @@ class Deliveries:
             for delivery in consumer.in_flight.values():
                 lost += 1
                 self._emit(
-                    ev.Lost(
+                    ev.Lost.make(
                         t=now,
                         msg=delivery.entry.message.id,
                         queue=delivery.queue,
@@ -341,7 +341,7 @@ class Deliveries:
         elif not q.is_stream:
             q.unacked += 1
         self._emit(
-            ev.Delivered(
+            ev.Delivered.make(
                 t=now,
                 msg=entry.message.id,
                 queue=q.name,
@@ -385,7 +385,7 @@ class Deliveries:
         if c.auto_ack:
             if failed:
                 self._emit(
-                    ev.Lost(
+                    ev.Lost.make(
                         t=self.clock.now,
                         msg=delivery.entry.message.id,
                         queue=delivery.queue,
@@ -401,7 +401,7 @@ class Deliveries:
         del c.channel.unacked[delivery.tag]
         c.acked += 1
         self._emit(
-            ev.Acked(
+            ev.Acked.make(
                 t=self.clock.now,
                 msg=delivery.entry.message.id,
                 queue=delivery.queue,
@@ -463,13 +463,13 @@ class Deliveries:
             q = self.queues.get(d.queue)
             if how == "ack":
                 emit(
-                    ev.Acked(
+                    ev.Acked.make(
                         t=now, msg=mid, queue=d.queue, consumer_tag=channel.name, delivery_tag=d.tag
                     )
                 )
             elif how == "nack":
                 emit(
-                    ev.Nacked(
+                    ev.Nacked.make(
                         t=now,
                         msg=mid,
                         queue=d.queue,
@@ -480,7 +480,7 @@ class Deliveries:
                 )
             else:
                 emit(
-                    ev.Rejected(
+                    ev.Rejected.make(
                         t=now,
                         msg=mid,
                         queue=d.queue,
@@ -519,7 +519,7 @@ class Deliveries:
         position = q.store.requeue(entry)
         q.bytes += entry.message.size
         self._emit(
-            ev.Requeued(
+            ev.Requeued.make(
                 t=self.clock.now, msg=entry.message.id, queue=q.name, position=position, reason=why
             )
         )
@@ -555,7 +555,7 @@ class Deliveries:
             q.unacked += 1
         msg = entry.message
         self._emit(
-            ev.Delivered(
+            ev.Delivered.make(
                 t=self.clock.now,
                 msg=msg.id,
                 queue=q.name,

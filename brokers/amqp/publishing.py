@@ -60,7 +60,7 @@ class Publishing:
         msg = Message(mid, exchange, routing_key, body, props, headers, now)
         emit = self._emit
         emit(
-            ev.Published(
+            ev.Published.make(
                 t=now,
                 msg=mid,
                 exchange=exchange,
@@ -73,7 +73,7 @@ class Publishing:
         queues, matches = self._route(x, routing_key, headers)
         if not queues:
             emit(
-                ev.Unroutable(
+                ev.Unroutable.make(
                     t=now,
                     msg=mid,
                     exchange=exchange,
@@ -82,11 +82,11 @@ class Publishing:
                 )
             )
             if mandatory:
-                emit(ev.Returned(t=now, msg=mid, exchange=exchange, routing_key=routing_key))
-            emit(ev.Confirmed(t=now, msg=mid, ack=True, reason="unroutable"))
+                emit(ev.Returned.make(t=now, msg=mid, exchange=exchange, routing_key=routing_key))
+            emit(ev.Confirmed.make(t=now, msg=mid, ack=True, reason="unroutable"))
             return mid
         emit(
-            ev.Routed(
+            ev.Routed.make(
                 t=now,
                 msg=mid,
                 exchange=exchange,
@@ -101,7 +101,7 @@ class Publishing:
                 refused.append(name)
         if refused:
             emit(
-                ev.Confirmed(
+                ev.Confirmed.make(
                     t=now,
                     msg=mid,
                     ack=False,
@@ -109,7 +109,7 @@ class Publishing:
                 )
             )
         else:
-            emit(ev.Confirmed(t=now, msg=mid, ack=True))
+            emit(ev.Confirmed.make(t=now, msg=mid, ack=True))
         return mid
 
     # -- routing -------------------------------------------------------------------
@@ -161,7 +161,7 @@ class Publishing:
                 self._dead_letter(q, Entry(msg, 0, None, None), "maxlen")
             else:
                 self._emit(
-                    ev.Dropped(
+                    ev.Dropped.make(
                         t=now,
                         msg=msg.id,
                         queue=q.name,
@@ -180,7 +180,7 @@ class Publishing:
             entry.priority = min(msg.properties.priority or 0, q.max_priority)
         depth = q.store.push(entry)
         q.bytes += msg.size
-        self._emit(ev.Enqueued(t=now, msg=msg.id, queue=q.name, depth=depth))
+        self._emit(ev.Enqueued.make(t=now, msg=msg.id, queue=q.name, depth=depth))
         if q.limited and q.over():
             self._drop_head(q)
         if q.consumers and q.dispatch_timer is None:
@@ -195,7 +195,7 @@ class Publishing:
         offset = q.store.append(entry)
         q.bytes += msg.size
         self._emit(
-            ev.Enqueued(
+            ev.Enqueued.make(
                 t=self.clock.now, msg=msg.id, queue=q.name, depth=len(q.store), offset=offset
             )
         )
@@ -220,7 +220,7 @@ class Publishing:
         for entry in log.trim(drop):
             q.bytes -= entry.message.size
             self._emit(
-                ev.Dropped(
+                ev.Dropped.make(
                     t=self.clock.now, msg=entry.message.id, queue=q.name, reason="stream retention"
                 )
             )
@@ -269,7 +269,9 @@ class Publishing:
             for entry in due:
                 self._remove_entry(q, entry)
                 self._emit(
-                    ev.Expired(t=now, msg=entry.message.id, queue=q.name, ttl_ms=entry.ttl_ms or 0)
+                    ev.Expired.make(
+                        t=now, msg=entry.message.id, queue=q.name, ttl_ms=entry.ttl_ms or 0
+                    )
                 )
                 self._dead_letter(q, entry, "expired")
 
@@ -291,7 +293,7 @@ class Publishing:
         msg = entry.message
         if q.dlx is None:
             self._emit(
-                ev.Dropped(
+                ev.Dropped.make(
                     t=now, msg=msg.id, queue=q.name, reason=f"{reason}; no dead-letter exchange"
                 )
             )
@@ -299,7 +301,7 @@ class Publishing:
         dlx = self.exchanges.get(q.dlx)
         if dlx is None:
             self._emit(
-                ev.Dropped(
+                ev.Dropped.make(
                     t=now,
                     msg=msg.id,
                     queue=q.name,
@@ -322,7 +324,7 @@ class Publishing:
         )
         copy = Message(msg.id, dlx.name, routing_key, msg.body, props, headers, msg.time)
         self._emit(
-            ev.DeadLettered(
+            ev.DeadLettered.make(
                 t=now,
                 msg=msg.id,
                 queue=q.name,
@@ -338,7 +340,7 @@ class Publishing:
             if cycling:
                 queues = tuple(n for n in queues if n not in cycling)
                 self._emit(
-                    ev.Dropped(
+                    ev.Dropped.make(
                         t=now,
                         msg=msg.id,
                         queue=q.name,
@@ -347,7 +349,7 @@ class Publishing:
                 )
         if not queues:
             self._emit(
-                ev.Unroutable(
+                ev.Unroutable.make(
                     t=now,
                     msg=msg.id,
                     exchange=dlx.name,
@@ -357,7 +359,7 @@ class Publishing:
             )
             return
         self._emit(
-            ev.Routed(
+            ev.Routed.make(
                 t=now,
                 msg=msg.id,
                 exchange=dlx.name,

@@ -305,7 +305,7 @@ class Topology:
         q.bytes = 0
         now = self.clock.now
         for entry in entries:
-            self._emit(ev.Dropped(t=now, msg=entry.message.id, queue=q.name, reason=reason))
+            self._emit(ev.Dropped.make(t=now, msg=entry.message.id, queue=q.name, reason=reason))
         return len(entries)
 
     def queue_purge(self, queue: str) -> int:
