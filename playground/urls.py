@@ -1,6 +1,6 @@
 """URL routes. Every /s/<id>/ URL answers 404 to anyone but the sandbox's owner."""
 
-from django.urls import path
+from django.urls import include, path
 
 from playground import views, views_backend
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("sandbox/new/", views.sandbox_new, name="sandbox_new"),
     path("s/<str:sandbox_id>/", views.sandbox_page, name="sandbox"),
     path("s/<str:sandbox_id>/diagram/", views.diagram, name="diagram"),
+    path("", include("playground.urls_seeing")),  # inspector, compare, files, code
     path("s/<str:sandbox_id>/reset/", views.sandbox_reset, name="sandbox_reset"),
     path("s/<str:sandbox_id>/backend/", views_backend.backend_switch, name="backend_switch"),
     path("s/<str:sandbox_id>/node/", views.node, name="node"),

@@ -91,6 +91,7 @@ export class Dots {
     const n = move.n || 1;
     dot.setAttribute("r", String(9 + Math.min(6, Math.log2(n))));
     dot.setAttribute("class", `dot ${broker} ${move.kind || ""}`);
+    if (move.msg) dot.setAttribute("data-msg", String(move.msg)); // clickable: inspector.js
     this.layer.appendChild(dot);
     const lengths = segments ? segments.map(([p]) => p.getTotalLength()) : [];
     this.active.push({

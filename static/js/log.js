@@ -77,6 +77,8 @@ export class EventLog {
     li.append(t, k, d);
     li.className = (event.broker === "kafka" ? "kafka" : "amqp") + (BAD.has(kind) ? " bad" : "");
     li.dataset.kind = kind;
+    const msg = event.msg || (event.msgs && event.msgs[0]);
+    if (msg) li.dataset.msg = String(msg); // a click opens its journey (inspector.js)
     li.dataset.text = (kind + " " + d.textContent).toLowerCase();
     li.title = d.textContent;
     li.hidden = !this.matches(li);

@@ -1,0 +1,54 @@
+"""The compare page: each preset's two sides, counters that match run_preset, claims as
+"what to notice", a timeline, and loading a preset into the owner's sandbox."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from playground import compare, ui_state
+from playground.compare_view import play
+from playground.models import Sandbox
+from tests.playground.test_views import HX, start
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def sandbox(client) -> Sandbox:
+    return start(client)
+
+
+@pytest.mark.parametrize("name", list(compare.PRESETS))
+def test_each_preset_shows_both_sides_with_the_counters_of_run_preset(client, sandbox, name):
+    body = client.get(f"/s/{sandbox.id}/compare/", {"preset": name}).content.decode()
+    preset = compare.PRESETS[name]
+    assert "What to notice" in body and preset.description in body
+    assert "RabbitMQ" in body and "Kafka" in body and 'class="timeline"' in body
+    assert body.count('<svg class="topology mini"') == 2
+    result = compare.run_preset(preset)
+    assert play(name).counters == result.counters and result.ok
+    for key in ("copies_stored", "stored_now", "duplicates", "lost"):
+        row = body.split(f'data-counter="{key}"')[1].split("</tr>")[0]
+        assert f">{result.counters['amqp'][key]}</td>" in row
+        assert f">{result.counters['kafka'][key]}</td>" in row
+    assert "Claims that did not hold" not in body
+
+
+def test_an_unknown_preset_falls_back_to_the_first(client, sandbox):
+    body = client.get(f"/s/{sandbox.id}/compare/", {"preset": "<nope>"}).content.decode()
+    assert next(iter(compare.PRESETS.values())).title in body
+
+
+def test_loading_a_preset_builds_both_topologies_and_the_stream(client, sandbox):
+    response = client.post(f"/s/{sandbox.id}/compare/load/", {"preset": "fanout"}, **HX)
+    assert response.status_code == 200 and response["HX-Redirect"] == f"/s/{sandbox.id}/"
+    st = ui_state.state(sandbox)
+    assert {q["name"] for q in st["amqp"]["queues"]} == {"billing", "audit"}
+    assert [t["name"] for t in st["kafka"]["topics"]] == ["news"]
+    assert {p["name"] for p in st["producers"]} == {"to-rabbitmq", "to-kafka"}
+
+
+def test_the_compare_page_is_owner_only(client, sandbox):
+    assert Client().get(f"/s/{sandbox.id}/compare/").status_code == 404
+    assert Client().post(f"/s/{sandbox.id}/compare/load/", {"preset": "fanout"}).status_code == 404
