@@ -102,6 +102,15 @@ def side_diagram(played: Played, side: str) -> Diagram:
     return Diagram(WIDTH, band.h, [band], nodes, edges)
 
 
+def view_box(diagram: Diagram, margin: float = 24) -> str:
+    """The SVG viewBox around what a side draws, so a half-width column is not mostly empty."""
+    if not diagram.nodes:
+        return f"0 0 {diagram.width} {diagram.height:.0f}"
+    left = max(0.0, min(n.x for n in diagram.nodes) - margin)
+    right = min(float(diagram.width), max(n.x + n.w for n in diagram.nodes) + margin)
+    return f"{left:.0f} 0 {right - left:.0f} {diagram.height:.0f}"
+
+
 def _count(e: dict[str, Any], what: str) -> int:
     if what == "msg":
         return 1
@@ -115,7 +124,9 @@ def _count(e: dict[str, Any], what: str) -> int:
 def timeline(played: Played, preset: compare.Preset) -> dict[str, Any]:
     """Lanes of dots (x in the SVG), tick marks and the preset's actions on one time axis."""
     t0 = max(0.0, played.start - 0.5)
-    span = max(0.001, played.end - t0)
+    last = max([e["t"] for e in played.events] + [played.start + at for at, _ in preset.actions])
+    end = min(played.end, last + 1.0)  # quiet seconds at the end would squash the action
+    span = max(0.001, end - t0)
 
     def x(t: float) -> float:
         return round(LEFT + (t - t0) / span * (TIMELINE_W - LEFT - 20), 1)
@@ -131,7 +142,8 @@ def timeline(played: Played, preset: compare.Preset) -> dict[str, Any]:
             lanes.append({"side": side, "label": label, "y": y, "dots": dots, "total": total})
             y += LANE_H
         y += 14
-    ticks = [{"x": x(played.start + s), "label": f"{s:g}s"} for s in _tick_seconds(preset.seconds)]
+    seconds = end - played.start
+    ticks = [{"x": x(played.start + s), "label": f"{s:g}s"} for s in _tick_seconds(seconds)]
     actions = [
         {"x": x(played.start + at), "label": _action_label(cmd), "at": at}
         for at, cmd in preset.actions
@@ -141,7 +153,7 @@ def timeline(played: Played, preset: compare.Preset) -> dict[str, Any]:
 
 
 def _tick_seconds(seconds: float) -> list[float]:
-    step = 1.0 if seconds <= 10 else 2.0
+    step = 0.5 if seconds <= 4 else 1.0 if seconds <= 10 else 2.0
     return [i * step for i in range(int(seconds // step) + 1)]
 
 

@@ -44,8 +44,10 @@ def compare_page(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
         "preset": preset,
         "played": played,
         "rows": compare_view.counter_rows(played, preset),
-        "amqp_diagram": compare_view.side_diagram(played, "amqp"),
-        "kafka_diagram": compare_view.side_diagram(played, "kafka"),
+        "amqp_diagram": (amqp := compare_view.side_diagram(played, "amqp")),
+        "kafka_diagram": (kafka := compare_view.side_diagram(played, "kafka")),
+        "amqp_view": compare_view.view_box(amqp),
+        "kafka_view": compare_view.view_box(kafka),
         "timeline": compare_view.timeline(played, preset),
         "actions": [(at, compare_view._action_label(cmd)) for at, cmd in preset.actions],
     }

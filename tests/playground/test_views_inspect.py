@@ -47,7 +47,9 @@ def orders(sandbox: Sandbox) -> None:
 
 def test_a_routed_message_shows_the_matched_binding_and_the_queue_not_reached(client, sandbox):
     orders(sandbox)
-    msg = run(sandbox, op="publish", exchange="orders", routing_key="order.eu.new", body="hi")["msg"]
+    msg = run(sandbox, op="publish", exchange="orders", routing_key="order.eu.new", body="hi")[
+        "msg"
+    ]
     body = get(client, sandbox, f"inspect/{msg}/")
     assert "matched" in body and "order=order eu=eu *=new" in body
     assert "not reached" in body and "&#x27;us&#x27; ≠ &#x27;eu&#x27;" in body
