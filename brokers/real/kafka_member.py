@@ -37,6 +37,7 @@ ASSIGNORS = {
     "cooperative-sticky": CooperativeStickyAssignor,
 }
 MSG_HEADER = "x-bp-msg"
+JOIN_GRACE = 10.0  # seconds past the session timeout a manual member may take to join
 
 
 class _Listener(ConsumerRebalanceListener):
@@ -66,6 +67,7 @@ class Member(threading.Thread):
         self.fetched = self.processed = 0
         self.commands: queue.Queue = queue.Queue()
         self.ready = threading.Event()
+        self.joined = threading.Event()  # set on the first assignment
         self.error: BaseException | None = None
         self.consumer: KafkaConsumer | None = None
         self._last_auto_commit = time.monotonic()
@@ -78,6 +80,10 @@ class Member(threading.Thread):
             raise Disconnected(f"Kafka did not answer within {timeout:.0f}s")
         if self.error is not None:
             raise self.error
+        if self.group_id and self.settings["behaviour"] == "manual":
+            # a manual member only fetches inside poll(): join now, so the first poll()
+            # reads what it was assigned instead of spending its time on the join
+            self.joined.wait(self.settings["session_timeout_ms"] / 1000 + JOIN_GRACE)
 
     def _make_consumer(self) -> KafkaConsumer:
         s = self.settings
@@ -97,6 +103,11 @@ class Member(threading.Thread):
         )
         real_topics = [names.real(t) for t in self.topics]
         if self.group_id:
+            # Know the topics' partitions before joining: a leader that joins without them
+            # assigns nothing, and the rejoin that follows its metadata update was seen to
+            # stall for over 20 s on a loaded machine (a new member then reads nothing).
+            for topic in real_topics:
+                consumer.partitions_for_topic(topic)
             consumer.subscribe(real_topics, listener=_Listener(self))
         else:
             tps = [
@@ -336,6 +347,7 @@ class Member(threading.Thread):
         meta = self.consumer._coordinator.group_metadata()  # generation and member id
         self.generation = meta.generation_id
         self.adapter.member_assigned(self)
+        self.joined.set()
 
     def describe(self) -> dict[str, Any]:
         """The member as the live view draws it."""
