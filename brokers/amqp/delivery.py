@@ -276,7 +276,9 @@ class Deliveries:
         consumers = q.consumers
         if len(consumers) == 1:  # the common case: nothing to choose between
             best = consumers[0]
-            if best.state != "active" or not best.has_credit():
+            if best.state != "active" or not (
+                best.auto_ack or best.prefetch == 0 or len(best.channel.unacked) < best.prefetch
+            ):  # Consumer.has_credit, inlined
                 return
             ready = consumers
         else:
@@ -306,9 +308,9 @@ class Deliveries:
         """Why `best` got the head message: single active, x-priority or round robin."""
         credit = best.credit_text()
         if q.single_active:
-            return f"single active consumer; {credit}"
+            return "single active consumer; " + credit
         if len(ready) == 1 and len(q.consumers) == 1:
-            return f"round robin: next of 1 consumer(s) with credit; {credit}"
+            return "round robin: next of 1 consumer(s) with credit; " + credit
         others = [c for c in ready if c is not best]
         if others and any(c.priority < best.priority for c in others):
             return f"highest x-priority ({best.priority}) with credit; {credit}"
@@ -333,11 +335,11 @@ class Deliveries:
         now = self.clock.now
         c.delivered += 1
         delivery = c.channel.open(entry, q.name)
-        redelivered = entry.redelivered
+        tag = delivery.tag
         if c.auto_ack:
-            del c.channel.unacked[delivery.tag]
+            del c.channel.unacked[tag]
             if c.behaviour == "auto":
-                c.in_flight[delivery.tag] = delivery
+                c.in_flight[tag] = delivery
         elif not q.is_stream:
             q.unacked += 1
         self._emit(
@@ -346,8 +348,8 @@ class Deliveries:
                 msg=entry.message.id,
                 queue=q.name,
                 consumer_tag=c.tag,
-                delivery_tag=delivery.tag,
-                redelivered=redelivered,
+                delivery_tag=tag,
+                redelivered=entry.redelivered,
                 delivery_count=entry.returns,
                 auto_ack=c.auto_ack,
                 offset=entry.offset,
@@ -398,25 +400,25 @@ class Deliveries:
             self._settle(c.channel, c, delivery.tag, False, "nack", c.requeue_on_failure)
             return
         # the common case, kept short: one ack of one delivery
-        del c.channel.unacked[delivery.tag]
+        tag, name = delivery.tag, delivery.queue
+        del c.channel.unacked[tag]
         c.acked += 1
+        now = self.clock.now
         self._emit(
             ev.Acked.make(
-                t=self.clock.now,
+                t=now,
                 msg=delivery.entry.message.id,
-                queue=delivery.queue,
+                queue=name,
                 consumer_tag=c.tag,
-                delivery_tag=delivery.tag,
+                delivery_tag=tag,
             )
         )
-        q = self.queues.get(delivery.queue)
+        q = self.queues.get(name)
         if q is not None:
             if not q.is_stream:
                 q.unacked -= 1
             if q.dispatch_timer is None:
-                q.dispatch_timer = self.clock.at(
-                    self.clock.now + self.network_delay, self._dispatch, q
-                )
+                q.dispatch_timer = self.clock.at(now + self.network_delay, self._dispatch, q)
 
     # -- acknowledgements ----------------------------------------------------------
     def basic_ack(self, consumer_tag: str, delivery_tag: int, multiple: bool = False) -> None:

@@ -24,7 +24,16 @@ def _plain(value: Any) -> Any:
     if kind in _SCALARS:
         return value
     if kind is tuple or kind is list:
-        return [v if type(v) in _SCALARS else _plain(v) for v in value]
+        out = []  # a loop, not a comprehension: most of these hold one or two items
+        for v in value:
+            item = type(v)
+            if item in _SCALARS:
+                out.append(v)
+            elif item is Match:
+                out.append(dict(v.__dict__))
+            else:
+                out.append(_plain(v))
+        return out
     if kind is dict:
         return {str(k): _plain(v) for k, v in value.items()}
     if kind is Match:

@@ -49,10 +49,11 @@ class Publishing:
         props = _NO_PROPERTIES if properties is None else properties
         if props is not _NO_PROPERTIES:
             check_properties(props)
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        elif not isinstance(body, bytes):
-            raise ValidationError(f"body must be bytes or str, got {type(body).__name__}")
+        if type(body) is not bytes:
+            if isinstance(body, str):
+                body = body.encode("utf-8")
+            elif not isinstance(body, bytes):
+                raise ValidationError(f"body must be bytes or str, got {type(body).__name__}")
         self._published += 1
         mid = f"m{self._published}"
         now = self.clock.now
@@ -70,7 +71,11 @@ class Publishing:
                 mandatory=mandatory,
             )
         )
-        queues, matches = self._route(x, routing_key, headers)
+        if x.name == "":  # the default exchange: `_route`'s first case, inlined
+            q = self.queues.get(routing_key)
+            queues, matches = ((), ()) if q is None else q.default_route
+        else:
+            queues, matches = self._route(x, routing_key, headers)
         if not queues:
             emit(
                 ev.Unroutable.make(
