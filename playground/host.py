@@ -49,6 +49,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from brokers.errors import BrokerError
 from playground import backend_choice, frames
 from playground.models import Sandbox
 from playground.runtime import Caps, SandboxRuntime
@@ -65,6 +66,8 @@ FRAME_SENDS_PER_S = 2000  # frame deliveries a second across all viewers of this
 MIN_FRAME_HZ = 5
 MAX_TICK = 0.25  # longest wall time one tick covers: a stalled host does not catch up at once
 RELOAD = "sandbox.reload"
+READ_ONLY = ("sandbox.snapshot", "message.trace")
+WAITING = "The broker does not answer (%s); this sandbox's topology is declared when it does."
 #: threads for real-broker sandboxes' blocking calls (loads, commands, ticks, closes)
 REAL_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="bp-real")
 
@@ -96,6 +99,7 @@ class Live:
     last_active: float = 0.0
     last_touch: float = 0.0
     real: bool = False  # on a real broker: blocking calls go to REAL_POOL
+    pending: dict[str, Any] | None = None  # a spec the broker was down for: declared on return
     ticking: asyncio.Future | None = None
 
     def __post_init__(self) -> None:
@@ -152,16 +156,20 @@ class RuntimeHost:
             kind = row["backend"]
             spec, _ = backend_choice.applicable(row["spec"], kind)
             budget = 0.4 / self.tick_hz  # at most 40% of the loop for one busy engine
-            runtime = SandboxRuntime(
-                row["seed"],
-                spec,
-                self.caps,
-                backend_factory=backend_choice.factory(kind, sandbox_id),
-                work_budget=budget,
-            )
+            factory = backend_choice.factory(kind, sandbox_id)
+            pending = None
+            try:
+                runtime = SandboxRuntime(
+                    row["seed"], spec, self.caps, backend_factory=factory, work_budget=budget
+                )
+            except BrokerError:  # the real broker is down: start empty, declare on return
+                runtime = SandboxRuntime(
+                    row["seed"], None, self.caps, backend_factory=factory, work_budget=budget
+                )
+                pending = spec
             now = time.monotonic()
             live = Live(runtime, runtime.spec_version, last_tick=now, last_active=now)
-            live.real = backend_choice.is_real(kind)
+            live.real, live.pending = backend_choice.is_real(kind), pending
             with self._lock:
                 self.live[sandbox_id] = live
             return live
@@ -212,6 +220,9 @@ class RuntimeHost:
             live = await self.load(str(sandbox_id))
             if live is None:
                 return GONE
+            if live.pending is not None and command.get("op") not in READ_ONLY:
+                detail = live.runtime.backend.status().get("detail") or "not connected"
+                return {"ok": False, "field": None, "error": WAITING % detail}
             if live.real:
                 loop = asyncio.get_running_loop()
                 result = await loop.run_in_executor(
@@ -321,6 +332,8 @@ class RuntimeHost:
     def _frame_text(self, live: Live, sandbox_id: str, interval: float) -> str | None:
         now = time.monotonic()
         with live.lock:
+            if live.pending is not None:
+                self._declare_pending(live, sandbox_id)
             live.runtime.advance(min(now - live.last_tick, MAX_TICK))
             live.last_tick = now
             if now - live.last_sent < interval - 0.002:
@@ -334,6 +347,17 @@ class RuntimeHost:
             return None
         live.last_sent = now
         return frames.encode({"wall": time.time(), "sandbox": sandbox_id, **frame})
+
+    def _declare_pending(self, live: Live, sandbox_id: str) -> None:
+        """Once the broker answers, build the spec it was down for."""
+        live.runtime.advance(0.0)  # lets the backend reconnect
+        if live.runtime.backend.status().get("state") != "connected":
+            return
+        try:
+            live.runtime.build(live.pending)
+            live.pending = None
+        except BrokerError:
+            log.info("sandbox %s: the broker answered but refused its topology", sandbox_id)
 
     async def reclaim_once(self) -> None:
         """Unload idle runtimes, keep watched sandboxes fresh, delete long-idle ones."""
