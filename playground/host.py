@@ -167,6 +167,7 @@ class RuntimeHost:
                     row["seed"], None, self.caps, backend_factory=factory, work_budget=budget
                 )
                 pending = spec
+            runtime.locked = bool(row.get("locked"))
             now = time.monotonic()
             live = Live(runtime, runtime.spec_version, last_tick=now, last_active=now)
             live.real, live.pending = backend_choice.is_real(kind), pending
@@ -431,7 +432,8 @@ class RuntimeHost:
 
 
 def _row(sandbox_id: str) -> dict[str, Any] | None:
-    return Sandbox.objects.filter(id=sandbox_id).values("seed", "spec", "backend").first()
+    rows = Sandbox.objects.filter(id=sandbox_id)
+    return rows.values("seed", "spec", "backend", "locked").first()
 
 
 def _locked(live: Live, fn: Any, *args: Any) -> Any:

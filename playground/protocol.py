@@ -76,7 +76,17 @@ CONTROL_OPS = (
     "sandbox.load",  # spec, seed?: replace the topology with an already-checked spec
 )
 
-ALL_OPS = AMQP_OPS + KAFKA_OPS + PRODUCER_OPS + CONTROL_OPS
+# The classroom: a narrated scenario in the runtime, and the owner's edit lock
+CLASSROOM_OPS = (
+    "scenario.load",  # slug: empty the sandbox, the scenario's seed and topology
+    "scenario.next",  # play the next step, check its claims
+    "scenario.back",  # replay to the previous step
+    "scenario.check",  # measure the current step's claims again
+    "scenario.close",  # forget the narration, keep the topology
+    "sandbox.lock",  # locked: refuse topology edits until unlocked
+)
+
+ALL_OPS = AMQP_OPS + KAFKA_OPS + PRODUCER_OPS + CONTROL_OPS + CLASSROOM_OPS
 
 # Frame keys: {"type": "frame", "seq", "now", "speed", "paused", "seed", "status",
 #   "amqp": describe()["amqp"], "kafka": describe()["kafka"],
@@ -87,6 +97,9 @@ ALL_OPS = AMQP_OPS + KAFKA_OPS + PRODUCER_OPS + CONTROL_OPS
 #   "producers": [{"name", "broker", "target", "rate", "count", "sent", "state", "error"}],
 #   "caps": {"entities", "max_entities", "retained", "max_retained", "max_publish_rate"},
 #   "truncated": [list names cut to fit FRAME_MAX_BYTES] (only when it happened);
+#   "locked": bool, "scenario": None or {"slug", "title", "summary", "concepts", "index",
+#     "total", "finished", "step": Step.to_dict() | None, "claims": [{"ok", "says",
+#     "message", "skipped"}]} (playground.runtime.classroom_ops);
 #   added by the host: "wall" (epoch seconds when sent), "sandbox" (id);
 #   a move may carry "n" (records in a Kafka batch); "from"/"to" may be null}
 FRAME_MAX_MOVES = 64

@@ -28,7 +28,14 @@ from brokers.clock import Clock
 from brokers.errors import BrokerError, CapacityExceeded
 from brokers.kafka.api import KafkaApi
 from playground import frames, protocol
-from playground.runtime import amqp_ops, control, inspect_ops, kafka_ops, producers
+from playground.runtime import (
+    amqp_ops,
+    classroom_ops,
+    control,
+    inspect_ops,
+    kafka_ops,
+    producers,
+)
 from playground.runtime import spec as specs
 from playground.runtime.fields import CommandError, Fields
 from playground.runtime.producers import Agent
@@ -65,6 +72,7 @@ HANDLERS: dict[str, tuple[Callable[..., dict], bool]] = {
     **{op: (h, op not in ("publish", "send")) for op, h in producers.HANDLERS.items()},
     **control.HANDLERS,
     **inspect_ops.HANDLERS,
+    **classroom_ops.HANDLERS,
 }
 
 
@@ -90,12 +98,15 @@ class SandboxRuntime:
         self.seq = 0
         self.spec_version = 0
         self.backend: Backend | None = None
+        self.locked = False  # the owner locked editing (classroom_ops.LOCKED_OPS refused)
         self.build(spec)
 
     # -- building ------------------------------------------------------------------------
     def build(self, spec: dict[str, Any] | None) -> None:
         """Replace the backend with a fresh one (same seed) holding `spec`'s topology."""
         self.close()
+        self.scenario = None  # a rebuild forgets the narration (ScenarioRun puts it back)
+        self.scenario_claims: list[dict[str, Any]] = []
         self.backend = self.factory(self.seed)
         self.clock: Clock = getattr(self.backend, "clock", None) or Clock()
         self.spec = specs.normalize(spec)
@@ -131,6 +142,8 @@ class SandboxRuntime:
         if entry is None:
             return _refused(f"Unknown command {op!r}.", "op")
         handler, changes_spec = entry
+        if self.locked and op in classroom_ops.LOCKED_OPS:
+            return _refused(classroom_ops.LOCKED, "op")
         saved = copy.deepcopy(self.spec) if changes_spec else None
         try:
             result = handler(self, Fields(command))
@@ -251,6 +264,8 @@ class SandboxRuntime:
             "more": 0 if snapshot else more + self.thinned,
             "series": frames.series(state, now),
             "caps": self.usage(),
+            "locked": self.locked,
+            "scenario": classroom_ops.scenario_frame(self),
         }
         frames.fit(frame, self.caps.max_frame_bytes)
         return frame
