@@ -25,7 +25,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
-from playground import host
+from playground import fanout, host
 from playground.sandboxes import owner_token, viewer_role
 
 FORBIDDEN = 4403
@@ -51,13 +51,13 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=FORBIDDEN)
             return
         self.group = host.group_name(self.sandbox_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await fanout.join(self.group, self)  # with Redis: one membership per process
         await host.join(self.sandbox_id, self.send_frame)
         await self.send_snapshot()
 
     async def disconnect(self, code: int) -> None:
         if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await fanout.leave(self.group, self)
             await host.leave(self.sandbox_id, self.send_frame)
             self.group = ""
 

@@ -92,11 +92,18 @@ LANGUAGE_CODE = "en"
 
 # Channels: in-memory for one process (the embedded default), Redis for several.
 REDIS_URL = envstr("REDIS_URL", "")
+BP_REDIS_CONNECTIONS = envint("BP_REDIS_CONNECTIONS", 1000, minimum=10)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 10},
+            "CONFIG": {
+                # redis-py's asyncio pool refuses (not waits) past max_connections (100
+                # by default): a class of watchers connecting at once needs more
+                "hosts": [{"address": REDIS_URL, "max_connections": BP_REDIS_CONNECTIONS}],
+                "capacity": 1500,
+                "expiry": 10,
+            },
         }
     }
 else:

@@ -1,0 +1,108 @@
+"""One group membership per serving process, fanned out to that process's sockets.
+
+With Redis (several daphne processes and `manage.py runhost`), the host sends each
+frame to the sandbox's group once. If every socket joined the group itself, channels-
+redis would store one copy of the frame per socket (200 copies for 200 watchers), and
+each serving process would pop them one Redis round trip at a time and queue each to its
+consumer: per-frame cost grows with the viewer count, and 100 sockets connecting at once
+exhausted the Redis connection pool (bench/class_bench.py). Here each process joins the
+group with one channel of its own (`Hub`) and hands every message to its local sockets
+directly, as the embedded host does: Redis carries one copy per process per frame.
+
+Embedded (in-memory layer, one process), sockets join the group themselves as before.
+Leaves out back-pressure per socket: a socket that cannot take a frame is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+#: message types a hub hands to its sockets, and the consumer method each one calls
+HANDLED = {"frame.message": "frame_message", "watch.revoked": "watch_revoked"}
+
+
+class Hub:
+    """This process's membership of one group, and the sockets it serves."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self.members: set[Any] = set()
+        self.channel = ""
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        layer = get_channel_layer()
+        self.channel = await layer.new_channel()
+        await layer.group_add(self.group, self.channel)
+        self.task = asyncio.create_task(self._loop(layer), name=f"bp-hub-{self.group}")
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        try:
+            await get_channel_layer().group_discard(self.group, self.channel)
+        except Exception:
+            log.exception("leaving group %s failed", self.group)
+
+    async def _loop(self, layer: Any) -> None:
+        while True:
+            try:
+                message = await layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("hub of %s could not receive", self.group)
+                await asyncio.sleep(0.5)
+                continue
+            await self.deliver(message)
+
+    async def deliver(self, message: dict[str, Any]) -> None:
+        """Hand one group message to every local socket (no task, queue or copy each)."""
+        method = HANDLED.get(message.get("type", ""))
+        if method is None:
+            return
+        for consumer in list(self.members):
+            try:
+                await getattr(consumer, method)(message)
+            except Exception:
+                log.info("dropping a socket of %s that could not take a message", self.group)
+                self.members.discard(consumer)
+
+
+_hubs: dict[str, Hub] = {}
+_lock = asyncio.Lock()
+
+
+async def join(group: str, consumer: Any) -> None:
+    """`consumer` (a connected socket) receives the group's frames and kicks."""
+    if settings.BP_RUNTIME_IN_PROCESS:
+        await consumer.channel_layer.group_add(group, consumer.channel_name)
+        return
+    async with _lock:
+        hub = _hubs.get(group)
+        if hub is None:
+            hub = _hubs[group] = Hub(group)
+            await hub.start()
+        hub.members.add(consumer)
+
+
+async def leave(group: str, consumer: Any) -> None:
+    """The socket left; the process leaves the group with its last socket."""
+    if settings.BP_RUNTIME_IN_PROCESS:
+        await consumer.channel_layer.group_discard(group, consumer.channel_name)
+        return
+    async with _lock:
+        hub = _hubs.get(group)
+        if hub is None:
+            return
+        hub.members.discard(consumer)
+        if not hub.members:
+            del _hubs[group]
+            await hub.stop()
