@@ -10,6 +10,7 @@ urlpatterns = [
     path("s/<str:sandbox_id>/", views.sandbox_page, name="sandbox"),
     path("s/<str:sandbox_id>/diagram/", views.diagram, name="diagram"),
     path("", include("playground.urls_seeing")),  # inspector, compare, files, code
+    path("", include("playground.urls_class")),  # gallery, narration, share, watch, fork
     path("s/<str:sandbox_id>/reset/", views.sandbox_reset, name="sandbox_reset"),
     path("s/<str:sandbox_id>/backend/", views_backend.backend_switch, name="backend_switch"),
     path("s/<str:sandbox_id>/node/", views.node, name="node"),

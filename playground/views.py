@@ -26,6 +26,7 @@ from playground.layout import layout
 from playground.models import Sandbox
 from playground.protocol import SPEED_MAX, SPEED_MIN
 from playground.sandboxes import create_sandbox, get_owned, owner_token
+from playground.scenarios import list_scenarios
 
 CHANGED = "topology-changed"
 EDIT_ID = "edit-%s"  # edit forms sit beside the build forms: keep element ids unique
@@ -34,7 +35,8 @@ EDIT_ID = "edit-%s"  # edit forms sit beside the build forms: keep element ids u
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     """The start page: what the playground is and what the simulator models."""
-    return render(request, "index.html", {"features": FEATURES})
+    context = {"features": FEATURES, "scenarios": list_scenarios()}
+    return render(request, "index.html", context)
 
 
 @require_POST

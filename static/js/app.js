@@ -37,6 +37,7 @@ function render() {
 
 function onFrame(frame) {
   latest = frame;
+  document.dispatchEvent(new CustomEvent("bp:frame", { detail: frame })); // narration, presenter
   dots.play(frame.moves, frame.speed);
   log.add(frame.log, frame.more);
   chart.push(frame.series);

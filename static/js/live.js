@@ -25,7 +25,11 @@ export function connect(path, { onFrame, onStatus }) {
       }
       if (data && data.type === "frame") onFrame(data);
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
+      if (event.code === 4403) {
+        onStatus("closed"); // refused or revoked watch link: retrying cannot help
+        return;
+      }
       onStatus("disconnected", delay);
       clearTimeout(timer);
       timer = setTimeout(open, delay);
@@ -50,5 +54,6 @@ export function showStatus(el, state, delay) {
   el.dataset.state = state;
   if (state === "live") el.textContent = "● live";
   else if (state === "connecting") el.textContent = "connecting…";
+  else if (state === "closed") el.textContent = "closed · no access";
   else el.textContent = `disconnected · retrying in ${Math.round(delay / 1000) || 1}s`;
 }

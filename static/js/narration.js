@@ -1,0 +1,169 @@
+// The narration panel and the classroom badges, drawn from each frame (app.js sends
+// "bp:frame"): the scenario's step, its claims as ✓/✗, a ring around the watched nodes,
+// the lock badge, and a diagram redraw when the topology changed under a watcher.
+const SVG = "http://www.w3.org/2000/svg";
+const KIND_WORDS = { p: "producer", x: "exchange", q: "queue", c: "consumer", t: "topic", tp: "partition", g: "group", m: "member" };
+
+const $ = (id) => document.getElementById(id);
+const panel = $("narration");
+let shownKey = "";
+let ringKey = "";
+let topologyKey = null;
+let watched = [];
+
+function label(nodeId) {
+  const cut = nodeId.indexOf(":");
+  const kind = KIND_WORDS[nodeId.slice(0, cut)] || "node";
+  return `${kind} ${nodeId.slice(cut + 1)}`;
+}
+
+function item(text, className) {
+  const li = document.createElement("li");
+  if (className) li.setAttribute("class", className);
+  li.textContent = text;
+  return li;
+}
+
+function claimItem(claim) {
+  const li = document.createElement("li");
+  const state = claim.skipped ? "skipped" : claim.ok ? "ok" : "bad";
+  li.setAttribute("class", `claim ${state}`);
+  li.setAttribute("title", claim.message || "");
+  const mark = document.createElement("span");
+  mark.setAttribute("class", "mark");
+  mark.setAttribute("aria-hidden", "true");
+  mark.textContent = state === "ok" ? "✓" : state === "bad" ? "✗" : "–";
+  const word = document.createElement("span");
+  word.setAttribute("class", "sr-only");
+  word.textContent = state === "ok" ? "holds: " : state === "bad" ? "does not hold: " : "not checked: ";
+  const says = document.createElement("span");
+  says.textContent = claim.says;
+  li.append(mark, word, says);
+  return li;
+}
+
+function renderScenario(sc) {
+  if (!panel) return;
+  document.body.classList.toggle("has-scenario", Boolean(sc));
+  if (!sc) {
+    panel.hidden = true;
+    shownKey = "";
+    return;
+  }
+  const key = JSON.stringify([sc.slug, sc.index, sc.claims]);
+  panel.hidden = false;
+  if (key === shownKey) return;
+  shownKey = key;
+  const step = sc.step;
+  panel.dataset.index = String(sc.index);
+  panel.dataset.finished = sc.finished ? "1" : "0";
+  $("narr-title").textContent = sc.title;
+  $("narr-progress").textContent = step ? `step ${sc.index + 1} of ${sc.total}` : `${sc.total} steps`;
+  $("narr-concepts").replaceChildren(...(sc.concepts || []).map((c) => item(c)));
+  $("narr-step-title").textContent = step ? step.title : "Ready when you are";
+  $("narr-text").textContent = step ? step.text : `${sc.summary} Press → (or Next) to play the first step.`;
+  watched = step ? step.watch || [] : [];
+  $("narr-watch-line").hidden = watched.length === 0;
+  $("narr-watch").textContent = watched.map(label).join(", ");
+  $("narr-claims").replaceChildren(...(sc.claims || []).map(claimItem));
+  const back = $("narr-back");
+  const next = $("narr-next");
+  if (back) back.disabled = sc.index < 0;
+  if (next) {
+    next.disabled = Boolean(sc.finished);
+    next.textContent = sc.index < 0 ? "Start ›" : sc.finished ? "The end" : "Next ›";
+  }
+  drawRings();
+}
+
+// A dashed ring and a "watch" tag around each watched node: a shape and a word, not colour alone.
+function drawRings(force = false) {
+  const svg = $("topology");
+  if (!svg) return;
+  const key = watched.join("\n");
+  let layer = svg.querySelector("#watch-rings");
+  if (!force && key === ringKey && layer) return;
+  ringKey = key;
+  if (!layer) {
+    layer = document.createElementNS(SVG, "g");
+    layer.setAttribute("id", "watch-rings");
+    layer.setAttribute("aria-hidden", "true");
+    svg.append(layer);
+  }
+  layer.replaceChildren();
+  for (const g of svg.querySelectorAll("g.node.watched")) g.classList.remove("watched");
+  for (const g of svg.querySelectorAll("g.node[data-node]")) {
+    if (!watched.includes(g.dataset.node)) continue;
+    g.classList.add("watched");
+    const box = g.getBBox();
+    const ring = document.createElementNS(SVG, "rect");
+    ring.setAttribute("class", "watch-ring");
+    ring.setAttribute("x", String(box.x - 9));
+    ring.setAttribute("y", String(box.y - 9));
+    ring.setAttribute("width", String(box.width + 18));
+    ring.setAttribute("height", String(box.height + 18));
+    ring.setAttribute("rx", "16");
+    const tag = document.createElementNS(SVG, "text");
+    tag.setAttribute("class", "watch-tag");
+    tag.setAttribute("x", String(box.x + box.width + 6));
+    tag.setAttribute("y", String(box.y - 12));
+    tag.setAttribute("text-anchor", "end");
+    tag.textContent = "◎ watch";
+    layer.append(ring, tag);
+  }
+}
+
+// What the diagram draws; when it changes (a watcher sees the owner's edits) redraw it.
+function topologyOf(frame) {
+  const a = frame.amqp || {};
+  const k = frame.kafka || {};
+  const names = (list, ...keys) => (list || []).map((i) => keys.map((key) => JSON.stringify(i[key] ?? null)).join("|"));
+  return JSON.stringify([
+    names(a.exchanges, "name", "type"),
+    names(a.queues, "name"),
+    names(a.bindings, "source", "destination", "routing_key"),
+    names(a.consumers, "tag", "queue"),
+    names(k.topics, "name", "partitions"),
+    names(k.groups, "group_id", "members"),
+    (frame.producers || []).map((p) => p.name),
+  ]);
+}
+
+function redrawIfChanged(frame) {
+  const key = topologyOf(frame);
+  if (topologyKey !== null && key !== topologyKey && window.htmx) {
+    const src = $("watch-diagram-src");
+    if (src) window.htmx.ajax("GET", src.dataset.url, { target: "#diagram", swap: "innerHTML" });
+    else window.htmx.trigger(document.body, "topology-changed");
+  }
+  topologyKey = key;
+}
+
+function renderBadges(frame) {
+  const badge = $("lock-badge");
+  if (badge && typeof frame.locked === "boolean") badge.hidden = !frame.locked;
+  const speed = $("watch-speed");
+  if (speed && typeof frame.speed === "number") speed.textContent = `${frame.speed}×`;
+  const flag = $("paused-flag");
+  const clock = $("clock");
+  if (speed && flag) flag.hidden = !frame.paused;
+  if (speed && clock) clock.textContent = Number(frame.now || 0).toFixed(3);
+}
+
+document.addEventListener("bp:frame", (event) => {
+  const frame = event.detail;
+  renderScenario(frame.scenario || null);
+  renderBadges(frame);
+  redrawIfChanged(frame);
+});
+
+document.body.addEventListener("htmx:afterSettle", () => drawRings(true));
+
+// A closed socket with no access (a revoked watch link): say so instead of retrying.
+const conn = $("conn");
+const revoked = $("revoked");
+if (conn && revoked) {
+  new MutationObserver(() => {
+    revoked.hidden = conn.dataset.state !== "closed";
+  }).observe(conn, { attributes: true, attributeFilter: ["data-state"] });
+}
