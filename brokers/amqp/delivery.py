@@ -30,6 +30,10 @@ from brokers.amqp.validation import (
 )
 from brokers.errors import NotFound, ResourceLocked, ValidationError
 
+# reasons for a push delivery (`Deliveries._push_reason`), credit text appended
+_SINGLE_ACTIVE = "single active consumer; "
+_SOLE = "round robin: next of 1 consumer(s) with credit; "  # what a sole consumer gets
+
 
 class Deliveries:
     """Consumer-side operations of `AmqpBroker` (a mixin)."""
@@ -280,7 +284,7 @@ class Deliveries:
                 best.auto_ack or best.prefetch == 0 or len(best.channel.unacked) < best.prefetch
             ):  # Consumer.has_credit, inlined
                 return
-            ready = consumers
+            reason = (_SINGLE_ACTIVE if q.single_active else _SOLE) + best.credit_text()
         else:
             ready = [c for c in consumers if c.state == "active" and c.has_credit()]
             if not ready:
@@ -289,6 +293,7 @@ class Deliveries:
             for c in ready[1:]:
                 if c.priority > best.priority:
                     best = c
+            reason = self._push_reason(q, best, ready)
         store = q.store
         entry = store.pop()
         if entry is None:
@@ -297,7 +302,7 @@ class Deliveries:
         if not q.single_active and len(consumers) > 1:
             consumers.remove(best)
             consumers.append(best)
-        self._deliver(q, best, entry, self._push_reason(q, best, ready))
+        self._deliver(q, best, entry, reason)
         if q.may_expire:
             self._reschedule_expiry(q)
         if q.dispatch_timer is None and store:
@@ -308,9 +313,7 @@ class Deliveries:
         """Why `best` got the head message: single active, x-priority or round robin."""
         credit = best.credit_text()
         if q.single_active:
-            return "single active consumer; " + credit
-        if len(ready) == 1 and len(q.consumers) == 1:
-            return "round robin: next of 1 consumer(s) with credit; " + credit
+            return _SINGLE_ACTIVE + credit
         others = [c for c in ready if c is not best]
         if others and any(c.priority < best.priority for c in others):
             return f"highest x-priority ({best.priority}) with credit; {credit}"

@@ -45,6 +45,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _plain_strings(value: Any) -> Any:
+    """`_plain` of a `tuple[str, ...]` field (queue names, routing keys), done quicker."""
+    if type(value) is tuple:
+        for v in value:
+            if type(v) not in _SCALARS:
+                break
+        else:
+            return [*value]
+    return _plain(value)
+
+
+def _plain_matches(value: Any) -> Any:
+    """`_plain` of a `tuple[Match, ...]` field, done quicker."""
+    if type(value) is tuple:
+        out = []
+        for m in value:
+            if type(m) is not Match:
+                break
+            out.append(dict(m.__dict__))
+        else:
+            return out
+    return _plain(value)
+
+
 @dataclass(frozen=True, kw_only=True)
 class AmqpEvent(Event):
     """Base of the RabbitMQ events (no kind of its own)."""
@@ -378,10 +402,19 @@ def _fast_to_dict(cls: type) -> None:
     attribute lookups and the loop itself, and the output stays the same dict (the
     instance dict already ends with `kind` and `broker`, see `_fast_init`).
     """
+    types = {f.name: str(f.type) for f in dataclasses.fields(cls)}
+    converters = {"tuple[str, ...]": "_plain_strings", "tuple[Match, ...]": "_plain_matches"}
     lines = ["def to_dict(self):", "    data = self.__dict__.copy()"]
-    lines += [f"    data[{name!r}] = _plain(data[{name!r}])" for name in cls._nested]
+    for name in cls._nested:
+        convert = converters.get(types[name], "_plain")
+        lines.append(f"    data[{name!r}] = {convert}(data[{name!r}])")
     lines += ["    return data"]
-    function = _compile(cls, "to_dict", lines, {"_plain": _plain})
+    namespace = {
+        "_plain": _plain,
+        "_plain_strings": _plain_strings,
+        "_plain_matches": _plain_matches,
+    }
+    function = _compile(cls, "to_dict", lines, namespace)
     function.__doc__ = AmqpEvent.to_dict.__doc__
     cls.to_dict = function
 
