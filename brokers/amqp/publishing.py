@@ -20,7 +20,12 @@ from brokers.amqp import events as ev
 from brokers.amqp.api import Properties
 from brokers.amqp.queues import Entry, Message, Queue
 from brokers.amqp.routing import Exchange
-from brokers.amqp.validation import check_properties, check_routing_key, interval_seconds
+from brokers.amqp.validation import (
+    SURELY_SHORT,
+    check_properties,
+    check_routing_key,
+    interval_seconds,
+)
 from brokers.errors import AccessRefused, ValidationError
 
 _NO_PROPERTIES = Properties()
@@ -45,7 +50,8 @@ class Publishing:
             raise AccessRefused(
                 f"ACCESS_REFUSED - cannot publish to internal exchange '{exchange}' in vhost '/'"
             )
-        check_routing_key(routing_key)
+        if type(routing_key) is not str or len(routing_key) > SURELY_SHORT:
+            check_routing_key(routing_key)  # the short str every publish has needs no call
         props = _NO_PROPERTIES if properties is None else properties
         if props is not _NO_PROPERTIES:
             check_properties(props)

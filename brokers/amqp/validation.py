@@ -18,6 +18,8 @@ from brokers.amqp.api import Properties
 from brokers.errors import AccessRefused, ValidationError
 
 MAX_NAME_BYTES = 255
+#: a str of at most this many characters fits in MAX_NAME_BYTES UTF-8 bytes
+SURELY_SHORT = MAX_NAME_BYTES // 4
 NOT_IMPLEMENTED = 540
 QUEUE_TYPES = ("classic", "quorum", "stream")
 EXCHANGE_TYPES = ("direct", "fanout", "topic", "headers")
@@ -79,7 +81,7 @@ def check_routing_key(key: Any) -> str:
     if type(key) is not str:
         if not isinstance(key, str):
             raise ValidationError(f"routing key must be a string, got {type(key).__name__}")
-    if len(key) > MAX_NAME_BYTES // 4 and len(key.encode("utf-8")) > MAX_NAME_BYTES:
+    if len(key) > SURELY_SHORT and len(key.encode("utf-8")) > MAX_NAME_BYTES:
         raise ValidationError(f"routing key is longer than {MAX_NAME_BYTES} bytes")
     return key
 
