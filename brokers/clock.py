@@ -74,14 +74,23 @@ class Clock:
 
     def run(self, until: float | None = None, max_steps: int | None = None) -> int:
         """Run actions due up to `until` (then set now to it); returns steps taken."""
+        heap, pop = self._heap, heapq.heappop
+        limit = math.inf if until is None else until
+        budget = -1 if max_steps is None else max_steps  # steps never reach -1
         steps = 0
-        while max_steps is None or steps < max_steps:
-            nxt = self.peek()
-            if nxt == math.inf or (until is not None and nxt > until):
+        # One look at the heap's head per action: this loop is the engine's hot path.
+        while heap and steps != budget:
+            time, _, timer = heap[0]
+            if timer.cancelled:
+                pop(heap)
+                continue
+            if time > limit:
                 break
-            self.step()
+            pop(heap)
+            self.now = time
+            timer.action(*timer.args)
             steps += 1
-        if until is not None and until > self.now and (max_steps is None or steps < max_steps):
+        if until is not None and until > self.now and steps != budget:
             self.now = until
         return steps
 

@@ -53,16 +53,22 @@ def _plain(value: Any) -> Any:
 Emit = Callable[[Event], None]
 
 
-class EventLog:
-    """A sink that keeps emitted events in order until drained."""
+class EventLog(list):
+    """A sink that keeps emitted events in order until drained.
 
-    def __init__(self) -> None:
-        self.events: list[Event] = []
+    A list whose call appends: the models call their sink once per event, and
+    `list.append` is the cheapest call Python has.
+    """
 
-    def __call__(self, event: Event) -> None:
-        self.events.append(event)
+    __call__ = list.append
+
+    @property
+    def events(self) -> list[Event]:
+        """The events collected so far (the log itself)."""
+        return self
 
     def drain(self) -> list[Event]:
         """Return and forget every event collected so far."""
-        events, self.events = self.events, []
+        events = self[:]
+        self.clear()
         return events
