@@ -27,6 +27,7 @@ from kafka.structs import OffsetAndMetadata
 
 from brokers.errors import Disconnected, ValidationError
 from brokers.kafka import events as ev
+from brokers.real.kafka_join import complete_joins_across_polls
 
 if TYPE_CHECKING:
     from brokers.real.kafka import KafkaAdapter
@@ -37,6 +38,10 @@ ASSIGNORS = {
     "cooperative-sticky": CooperativeStickyAssignor,
 }
 MSG_HEADER = "x-bp-msg"
+# Every kafka-python client here gives up on an unreachable cluster after this long
+# (kafka-python waits 30 s to bootstrap, and a producer 60 s for metadata); a live
+# broker answers in milliseconds even on a loaded machine.
+BOOTSTRAP_TIMEOUT_MS = 5000
 JOIN_GRACE = 10.0  # seconds past the session timeout a manual member may take to join
 
 
@@ -100,15 +105,16 @@ class Member(threading.Thread):
             heartbeat_interval_ms=max(100, min(3000, session // 3)),
             partition_assignment_strategy=[ASSIGNORS[s["partition_assignment_strategy"]]],
             request_timeout_ms=max(30000, session + 5000),
+            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
         )
         real_topics = [names.real(t) for t in self.topics]
         if self.group_id:
-            # Know the topics' partitions before joining: a leader that joins without them
-            # assigns nothing, and the rejoin that follows its metadata update was seen to
-            # stall for over 20 s on a loaded machine (a new member then reads nothing).
-            for topic in real_topics:
-                consumer.partitions_for_topic(topic)
+            complete_joins_across_polls(consumer)
             consumer.subscribe(real_topics, listener=_Listener(self))
+            # Fresh metadata after subscribing, so the coordinator's snapshot of the
+            # subscribed topics' partitions is known before the first join: a leader that
+            # joins without it must rejoin (a second generation) once the metadata arrives.
+            consumer.topics()
         else:
             tps = [
                 TopicPartition(names.real(t), p)
@@ -116,7 +122,7 @@ class Member(threading.Thread):
                 for p in range(self.adapter.topics[t]["partitions"])
             ]
             consumer.assign(tps)
-            self.assignment = sorted((t, p) for t in self.topics for p in range(len(tps)))
+            self.assignment = sorted((names.user(tp.topic), tp.partition) for tp in tps)
         return consumer
 
     def run(self) -> None:
