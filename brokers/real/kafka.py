@@ -25,7 +25,7 @@ from brokers.errors import BrokerError, Disconnected, ValidationError
 from brokers.kafka.api import KafkaApi
 from brokers.real.common import EventSink, Names
 from brokers.real.kafka_groups import GroupOps
-from brokers.real.kafka_member import Member
+from brokers.real.kafka_member import BOOTSTRAP_TIMEOUT_MS, Member
 from brokers.real.kafka_produce import NULL_KEY_REASON, ProducerOps
 from brokers.real.kafka_topics import TopicOps, _check_topic_name
 
@@ -73,6 +73,7 @@ class KafkaAdapter(TopicOps, ProducerOps, GroupOps, KafkaApi):
                 bootstrap_servers=self.bootstrap,
                 client_id=self.names.real("admin"),
                 request_timeout_ms=10000,
+                bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
             )
         except KafkaError as exc:
             raise Disconnected(f"Kafka not reachable at {self.bootstrap}: {exc}") from None

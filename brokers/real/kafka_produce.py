@@ -15,7 +15,7 @@ from kafka import KafkaProducer
 from brokers.errors import NotFound, ValidationError
 from brokers.kafka import events as ev
 from brokers.kafka.partitioner import key_bytes, partition_for_key
-from brokers.real.kafka_member import MSG_HEADER
+from brokers.real.kafka_member import BOOTSTRAP_TIMEOUT_MS, MSG_HEADER
 
 NULL_KEY_REASON = "null key: kafka-python's default partitioner picks a random available partition"
 
@@ -45,6 +45,8 @@ class ProducerOps:
             enable_idempotence=enable_idempotence and acks == "all",
             linger_ms=linger_ms,
             retries=retries,
+            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+            max_block_ms=BOOTSTRAP_TIMEOUT_MS,  # send() waiting for metadata
         )
         self.producers[producer] = {
             "client": client,

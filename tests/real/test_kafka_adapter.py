@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 import uuid
 
 import pytest
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, KafkaConsumer
 
 from brokers.errors import Disconnected, NotFound, ResourceLocked, ValidationError
 from brokers.kafka.partitioner import partition_for_key
 from brokers.real.backend import make_backend, probe
+from brokers.real.kafka_join import complete_joins_across_polls
 
 pytestmark = pytest.mark.real
 FAST = {"session_timeout_ms": 6000, "auto_offset_reset": "earliest"}
@@ -161,6 +164,34 @@ def test_manual_members_fetch_only_when_polled(backend):
     assert kinds(backend.drain(), "committed")[-1].offset == 3
 
 
+def test_a_join_that_finishes_between_two_polls_is_completed_not_resent(backend, kafka_bootstrap):
+    # Polls far shorter than a join: unpatched kafka-python 3.0.12 resends JoinGroup
+    # after every one and never settles (seen: 90 generations in 20 s, nothing read).
+    backend.kafka.create_topic("t", 1)
+    for i in range(3):
+        backend.kafka.send("t", f"v{i}")
+    backend.kafka.flush()
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap,
+        group_id=backend.prefix + "g",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=6000,
+    )
+    try:
+        complete_joins_across_polls(consumer)
+        consumer.subscribe([backend.prefix + "t"])
+        read = []
+        deadline = time.monotonic() + 20
+        while len(read) < 3 and time.monotonic() < deadline:
+            read += [r for rs in consumer.poll(timeout_ms=1).values() for r in rs]
+            time.sleep(0.1)  # the join's answer arrives while nobody polls
+        assert len(read) == 3
+        assert consumer._coordinator._generation.generation_id <= 2
+    finally:
+        consumer.close()
+
+
 def test_a_crashed_member_s_partitions_move_after_the_session_timeout(backend):
     api = backend.kafka
     api.create_topic("t", 2)
@@ -201,3 +232,20 @@ def test_an_unreachable_kafka_is_reported_and_commands_raise_disconnected():
         b.kafka.add_member("g", [])
     b.advance(0.1)
     b.close()
+
+
+def test_a_kafka_that_accepts_but_never_answers_is_reported_within_seconds():
+    server = socket.create_server(("127.0.0.1", 0))
+    held = []
+    accepting = threading.Thread(target=lambda: held.append(server.accept()), daemon=True)
+    accepting.start()
+    url = f"127.0.0.1:{server.getsockname()[1]}"
+    started = time.monotonic()
+    b = make_backend("kafka", url=url, prefix="bp.hung.")
+    try:
+        assert time.monotonic() - started < 10  # kafka-python alone waits 30 s
+        assert b.status()["state"] == "disconnected"
+        assert "Unable to bootstrap" in b.status()["detail"]
+    finally:
+        b.close()
+        server.close()
