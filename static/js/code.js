@@ -44,6 +44,6 @@ if (panel) {
       say("");
       return;
     }
-    if (event.target.closest("button[data-copy]")) copy();
+    if (event.target.closest("button.code-copy")) copy();
   });
 }

@@ -129,9 +129,10 @@ document.addEventListener("click", (event) => {
   const target = event.target instanceof Element ? event.target : null;
   const opener = target?.closest("#share-open");
   if (opener) $("share-panel")?.removeAttribute("hidden");
-  const closer = target?.closest("[data-close]");
+  // data-close and data-copy hold a selector; an empty one names nothing (and would throw)
+  const closer = target?.closest("[data-close]:not([data-close=''])");
   if (closer) document.querySelector(closer.dataset.close)?.setAttribute("hidden", "");
-  const copier = target?.closest("[data-copy]");
+  const copier = target?.closest("[data-copy]:not([data-copy=''])");
   if (copier) {
     const field = document.querySelector(copier.dataset.copy);
     field?.select();

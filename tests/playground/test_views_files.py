@@ -132,7 +132,7 @@ def test_the_code_panel_shows_both_scripts_with_the_names_escaped(client, sandbo
     body = client.get(f"/s/{sandbox.id}/code/", **HX).content.decode()
     assert "import pika" in body and "kafka" in body and "eu-orders" in body
     assert "<b>q</b>" not in body and "&lt;b&gt;q&lt;/b&gt;" in body
-    assert "data-copy" in body
+    assert "code-copy" in body  # the Copy button code.js listens for
 
 
 def test_files_and_code_are_owner_only(client, sandbox):
