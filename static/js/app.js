@@ -61,6 +61,8 @@ document.getElementById("diagram")?.addEventListener("click", (event) => {
   if (!node) return;
   selected = node.dataset.node;
   markSelected();
+  // its details load at the top of the side column, which may be scrolled down to a form
+  document.getElementById("side")?.scrollTo({ top: 0 });
 });
 
 document.body.addEventListener("htmx:afterSettle", () => {

@@ -1,7 +1,9 @@
-// The message inspector drawer: open a message's journey from the event log, a moving
-// dot, or a diagram node (queue, consumer, partition cell, member...). The server
-// renders every partial; this file only decides which URL to load. Delegated listeners,
-// so lines, dots and nodes added later work too.
+// The message inspector: open a message's journey from the event log, a moving dot, or
+// a diagram node (queue, consumer, partition cell, member...). It is a panel under the
+// details panel (CSS shows it alone in full view and presenter mode), so a node click
+// opens both side by side and neither hides the other. The server renders every
+// partial; this file only decides which URL to load. Delegated listeners, so lines,
+// dots and nodes added later work too.
 const drawer = document.getElementById("inspector");
 const body = document.getElementById("inspector-body");
 const LISTED = new Set(["queue", "consumer", "partition", "member"]);
@@ -14,6 +16,14 @@ function open(url) {
   window.htmx.ajax("GET", url, { target: body, swap: "innerHTML" });
 }
 
+// Scroll the side column (not the page) so the inspector's top shows, when a message
+// was picked from the log or a dot and the details above it are long.
+function reveal() {
+  const side = drawer.parentElement;
+  const top = drawer.getBoundingClientRect().top - side.getBoundingClientRect().top;
+  if (top < 0 || top > side.clientHeight - 160) side.scrollBy({ top });
+}
+
 function close() {
   if (!drawer) return;
   drawer.hidden = true;
@@ -23,6 +33,7 @@ function close() {
 
 export function openMessage(msg) {
   open(drawer.dataset.inspect.replace("MSG", encodeURIComponent(msg)));
+  reveal();
 }
 
 function openNode(node, cell) {
