@@ -13,7 +13,8 @@ export class Chart {
     this.plot = null;
     this.last = 0;
     this.lastNow = null;
-    window.addEventListener("resize", () => this.resize());
+    // the panel changes width without a window resize too (full view, the inspector column)
+    if (el) new ResizeObserver(() => this.resize()).observe(el);
   }
 
   push(series) {
