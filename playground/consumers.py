@@ -3,7 +3,10 @@
 Route `ws/sandbox/<id>/`. On connect the consumer checks the session's owner token, or a
 `?watch=<token>` query for a read-only watch link; anyone else is closed with 4403.
 Then it joins the sandbox's group, tells the host a viewer arrived and sends a snapshot
-frame. Incoming JSON goes through an explicit table of actions:
+frame. The snapshot is always the first message: frames that arrive while it is on its
+way are held, and of those (and of any still in flight) only ones newer than the
+snapshot (higher `seq`) follow it, so a client starts from full state and never goes
+back in time. Incoming JSON goes through an explicit table of actions:
 
     {"action": "command", "id": any, "command": {...}}  -> {"type": "reply", "id", "result"}
     {"action": "snapshot"}                              -> a full frame
@@ -18,6 +21,7 @@ and never close the socket. Broker logic stays in the runtime.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -31,6 +35,9 @@ from playground.sandboxes import owner_token, viewer_role
 FORBIDDEN = 4403
 MAX_MESSAGE = 64 * 1024
 READ_ONLY_OPS = ("sandbox.snapshot", "message.trace")
+#: seconds after a snapshot during which a frame with a lower seq is one still in flight;
+#: later, a lower seq means a rebuilt runtime (backend switch), whose frames must pass
+IN_FLIGHT = 2.0
 
 
 class SandboxConsumer(AsyncJsonWebsocketConsumer):
@@ -39,6 +46,11 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
     sandbox_id = ""
     role: str | None = None
     group = ""
+    #: frames that arrived while the snapshot was on its way (None once it is sent)
+    held: list[str] | None = None
+    #: seq of the last snapshot sent; 0 once a newer frame went out or IN_FLIGHT passed
+    floor = 0
+    floor_until = 0.0
 
     async def connect(self) -> None:
         self.sandbox_id = self.scope["url_route"]["kwargs"]["sandbox_id"]
@@ -51,9 +63,13 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=FORBIDDEN)
             return
         self.group = host.group_name(self.sandbox_id)
+        self.held = []
         await fanout.join(self.group, self)  # with Redis: one membership per process
         await host.join(self.sandbox_id, self.send_frame)
         await self.send_snapshot()
+        while self.held:  # frames held meanwhile go out in order; new ones queue behind
+            await self.send_if_newer(self.held.pop(0))
+        self.held = None
 
     async def disconnect(self, code: int) -> None:
         if self.group:
@@ -116,6 +132,8 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
         result = await host.call(self.sandbox_id, {"op": "sandbox.snapshot"})
         if result.get("ok"):
             await self.send_json({"sandbox": self.sandbox_id, "role": self.role, **result["frame"]})
+            self.floor = result["frame"].get("seq", 0)
+            self.floor_until = time.monotonic() + IN_FLIGHT
         else:
             await self.send_error(result.get("error") or "No snapshot.")
 
@@ -125,14 +143,24 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def send_frame(self, text: str) -> None:
         """Send one frame, already JSON (the embedded host calls this directly)."""
+        if self.held is not None:
+            self.held.append(text)
+        elif self.floor:
+            await self.send_if_newer(text)
+        else:
+            await self.send(text_data=text)
+
+    async def send_if_newer(self, text: str) -> None:
+        """Send a frame only if it is newer than the snapshot; once one is, all later are."""
+        if json.loads(text).get("seq", 0) <= self.floor and time.monotonic() < self.floor_until:
+            return  # the snapshot already holds its state and log lines
+        self.floor = 0
         await self.send(text_data=text)
 
     async def frame_message(self, event: dict[str, Any]) -> None:
         """A frame from the host, already encoded once for every viewer."""
-        if "text" in event:
-            await self.send(text_data=event["text"])
-        else:
-            await self.send_json(event["frame"])
+        text = event["text"] if "text" in event else await self.encode_json(event["frame"])
+        await self.send_frame(text)
 
     async def watch_revoked(self, event: dict[str, Any]) -> None:
         """The owner withdrew the watch link: close watchers, keep the owner."""

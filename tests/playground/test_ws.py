@@ -67,7 +67,7 @@ async def test_the_owner_gets_a_snapshot_then_replies_to_commands():
     comm = connect(sb.id, owner="alice")
     try:
         assert (await comm.connect())[0]
-        snapshot = await receive(comm, "frame")
+        snapshot = await comm.receive_json_from(3)  # the first message, before any frame
         assert snapshot["role"] == "owner" and snapshot["seed"] == sb.seed
         result = await command(comm, 1, op="queue.declare", name="jobs")
         assert result == {"ok": True, "name": "jobs"}
@@ -98,6 +98,27 @@ async def test_frames_arrive_while_the_sandbox_plays():
         assert all(len(json.dumps(f)) < 65536 for f in [frame])
     finally:
         await comm.disconnect()
+
+
+async def test_a_viewer_joining_a_busy_sandbox_gets_the_snapshot_first_then_newer_frames():
+    sb = await new_sandbox()
+    owner = connect(sb.id, owner="alice")
+    late = connect(sb.id, owner="alice")
+    try:
+        await owner.connect()
+        await receive(owner, "frame")
+        await command(owner, 1, op="queue.declare", name="jobs")
+        await command(owner, 2, op="consumer.add", queue="jobs")
+        await command(owner, 3, op="producer.add", name="p", routing_key="jobs", rate=200)
+        await receive(owner, "frame")  # frames flow while the late viewer connects
+        await late.connect()
+        snapshot = await late.receive_json_from(3)
+        assert snapshot["type"] == "frame" and snapshot["role"] == "owner"
+        after = [(await receive(late, "frame"))["seq"] for _ in range(5)]
+        assert all(seq > snapshot["seq"] for seq in after) and after == sorted(after)
+    finally:
+        await late.disconnect()
+        await owner.disconnect()
 
 
 async def test_a_stranger_is_closed_with_4403():
