@@ -4,7 +4,8 @@ This module holds the connection (one `KafkaAdminClient`), the polled state (off
 committed offsets and lag) for the live view, and shutdown, which deletes the sandbox's
 topics and groups. The operations live by job in `kafka_topics` (topics),
 `kafka_produce` (producers) and `kafka_groups` (consumer groups, whose members are real
-`KafkaConsumer`s on their own threads, `kafka_member`). Topics and group ids carry the
+`KafkaConsumer`s on their own threads, `kafka_member`, whose group joins `kafka_join`
+keeps from being lost between polls). Topics and group ids carry the
 sandbox prefix on the broker. Leaves out broker stop/start (the playground does not own
 a real cluster's brokers), replication events, retention and compaction events (the log
 start offset shows them).
