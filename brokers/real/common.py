@@ -8,7 +8,6 @@ broker resource carries the sandbox prefix; users only ever see unprefixed names
 from __future__ import annotations
 
 import collections
-import threading
 import time
 from typing import Any
 
@@ -16,12 +15,15 @@ from brokers.events import Event
 
 
 class EventSink:
-    """Collects events from any thread, stamped with wall seconds since the sink started."""
+    """Collects events from any thread, stamped with wall seconds since the sink started.
+
+    No lock: `deque.append` and `deque.popleft` are atomic, and `drain()` takes only the
+    events queued when it started, so an event emitted meanwhile waits for the next one.
+    """
 
     def __init__(self) -> None:
         self.started = time.monotonic()
         self._events: collections.deque[Event] = collections.deque()
-        self._lock = threading.Lock()
 
     def now(self) -> float:
         """Seconds since start, rounded to the millisecond as the UI shows them."""
@@ -29,16 +31,16 @@ class EventSink:
 
     def emit(self, cls: type[Event], **fields: Any) -> None:
         """Build an event of `cls` stamped now and queue it."""
-        event = cls(t=self.now(), **fields)
-        with self._lock:
-            self._events.append(event)
+        self._events.append(cls(t=self.now(), **fields))
+
+    def put(self, event: Event) -> None:
+        """Queue an event already stamped with `now()` (the per-message paths build their own)."""
+        self._events.append(event)
 
     def drain(self) -> list[Event]:
         """Every event queued so far, oldest first."""
-        with self._lock:
-            events = list(self._events)
-            self._events.clear()
-        return events
+        events, pop = self._events, self._events.popleft
+        return [pop() for _ in range(len(events))]
 
 
 class Names:
