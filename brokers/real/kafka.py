@@ -27,7 +27,7 @@ from brokers.kafka.api import KafkaApi
 from brokers.real.common import EventSink, Names
 from brokers.real.kafka_groups import GroupOps
 from brokers.real.kafka_member import BOOTSTRAP_TIMEOUT_MS, Member
-from brokers.real.kafka_produce import NULL_KEY_REASON, ProducerOps
+from brokers.real.kafka_produce import NULL_KEY_REASON, ProduceBatches, ProducerOps
 from brokers.real.kafka_topics import TopicOps, _check_topic_name
 
 __all__ = ["NULL_KEY_REASON", "KafkaAdapter", "_check_topic_name", "probe_kafka"]
@@ -53,6 +53,7 @@ class KafkaAdapter(TopicOps, ProducerOps, GroupOps, KafkaApi):
         self.connected = False
         self.lost_reason = "not connected"
         self._seq = 0
+        self._batches = ProduceBatches(sink, self.leaders)
         self._member_seq = 0
         self._lock = threading.Lock()
         self._last_poll = 0.0

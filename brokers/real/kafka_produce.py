@@ -1,13 +1,16 @@
 """Kafka producers on a real cluster: one `KafkaProducer` per playground producer.
 
 Part of `KafkaAdapter` (see `brokers.real.kafka`). Each send carries the engine-style
-message id in a header; its future reports the partition and offset the broker gave
-(`Sent`, `Appended`, `ProduceAcked`), with the partitioner's reason computed by
+message id in a header; the futures of one kafka-python batch report the partition and
+offsets the broker gave as one `Sent`, `Appended` and `ProduceAcked` for the batch, as the
+simulator reports its batches, with the partitioner's reason computed by
 `brokers.kafka.partitioner`, the simulator's own. Leaves out retries as events.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
 from typing import Any
 
 from kafka import KafkaProducer
@@ -87,10 +90,12 @@ class ProducerOps:
         msg = f"k{self._seq}"
         kb = key_bytes(key) if key is not None else None
         vb = value.encode("utf-8") if isinstance(value, str) else value
+        explicit = -1 if partition is None else partition  # what a failure reports
         if partition is not None:
             reason = f"explicit partition {partition}"
         elif kb is not None:
-            reason = partition_for_key(kb, spec["partitions"])[1]
+            # the partition kafka-python would compute, passed on so murmur2 runs once
+            partition, reason = _keyed(kb, spec["partitions"])
         else:
             reason = NULL_KEY_REASON
         shown_key = None if kb is None else kb.decode("utf-8", "replace")
@@ -99,63 +104,132 @@ class ProducerOps:
             value=vb,
             key=kb,
             partition=partition,
-            headers=list(headers or []) + [(MSG_HEADER, msg.encode())],
+            headers=[*(headers or ()), (MSG_HEADER, msg.encode())],
             timestamp_ms=timestamp_ms,
         )
         entry["sent"] += 1
-        future.add_callback(self._appended, producer, topic, msg, shown_key, reason, entry["acks"])
-        future.add_errback(self._failed, producer, topic, msg, partition)
+        self._batches.track(
+            future, (producer, topic, msg, shown_key, reason, entry["acks"], explicit)
+        )
         return msg
-
-    def _appended(self, producer, topic, msg, key, reason, acks, meta) -> None:
-        p, offset = meta.partition, meta.offset
-        emit = self.sink.emit
-        emit(
-            ev.Sent,
-            producer=producer,
-            topic=topic,
-            partition=p,
-            msgs=[msg],
-            attempt=1,
-            producer_id=None,
-            sequence=None,
-        )
-        emit(
-            ev.Appended,
-            producer=producer,
-            topic=topic,
-            partition=p,
-            offset=offset,
-            last_offset=offset,
-            msgs=[msg],
-            keys=[key],
-            reasons=[reason],
-            leader=self.leaders.get((topic, p), 1),
-        )
-        if acks != 0:
-            emit(
-                ev.ProduceAcked,
-                producer=producer,
-                topic=topic,
-                partition=p,
-                offset=offset,
-                msgs=[msg],
-                acks=acks,
-            )
-
-    def _failed(self, producer, topic, msg, partition, exc) -> None:
-        self.sink.emit(
-            ev.ProduceFailed,
-            producer=producer,
-            topic=topic,
-            partition=-1 if partition is None else partition,
-            msgs=[msg],
-            error=type(exc).__name__,
-            reason=str(exc),
-            retrying=False,
-        )
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until every producer's sends are acknowledged (their events are queued)."""
         for entry in self.producers.values():
             entry["client"].flush(timeout=timeout)
+
+
+@functools.lru_cache(maxsize=4096)
+def _keyed(key: bytes, partitions: int) -> tuple[int, str]:
+    """`partition_for_key`, remembered: a topic's keys repeat (orders, users, devices)."""
+    return partition_for_key(key, partitions)
+
+
+class ProduceBatches:
+    """Turns the per-record futures of each kafka-python batch into one set of batch events.
+
+    kafka-python completes every record future of a batch in one go on its sender thread.
+    Records are counted per batch as they are sent; when as many have settled as were
+    counted, the batch is reported. A record whose batch completed before it was counted
+    (send() returned, then the broker answered at once) settles on its own, reported alone.
+    """
+
+    def __init__(self, sink: Any, leaders: dict[tuple[str, int], int]) -> None:
+        self.sink = sink
+        self.leaders = leaders
+        self._open: dict[Any, list] = {}  # kafka-python batch future -> [counted, settled]
+        self._lock = threading.Lock()
+
+    def track(self, future: Any, info: tuple) -> None:
+        """Count a sent record; `info` is (producer, topic, msg, key, reason, acks, partition)."""
+        batch = getattr(future, "_produce_future", future)
+        with self._lock:
+            entry = self._open.get(batch)
+            if entry is None:
+                entry = self._open[batch] = [0, []]
+            entry[0] += 1
+        future.add_both(self._settled, batch, info)
+
+    def _settled(self, batch: Any, info: tuple, result: Any) -> None:
+        with self._lock:
+            entry = self._open[batch]
+            entry[1].append((info, result))
+            if len(entry[1]) < entry[0]:
+                return
+            del self._open[batch]
+        self._report(entry[1])
+
+    def _report(self, settled: list[tuple[tuple, Any]]) -> None:
+        ok = sorted(
+            ((i, r) for i, r in settled if not isinstance(r, BaseException)),
+            key=lambda ir: ir[1].offset,
+        )
+        for info, exc in ((i, r) for i, r in settled if isinstance(r, BaseException)):
+            self._failed(info, exc)
+        run: list[tuple[tuple, Any]] = []
+        for info, meta in ok:
+            # one event per run of consecutive offsets (acks=0 gives every record -1)
+            if run and (meta.offset < 0 or meta.offset != run[-1][1].offset + 1):
+                self._appended(run)
+                run = []
+            run.append((info, meta))
+        if run:
+            self._appended(run)
+
+    def _appended(self, run: list[tuple[tuple, Any]]) -> None:
+        producer, topic, _, _, _, acks, _ = run[0][0]
+        p, offset, last = run[0][1].partition, run[0][1].offset, run[-1][1].offset
+        msgs = [info[2] for info, _ in run]
+        t = self.sink.now()
+        put = self.sink.put
+        put(
+            ev.Sent(
+                t=t,
+                producer=producer,
+                topic=topic,
+                partition=p,
+                msgs=msgs,
+                attempt=1,
+                producer_id=None,
+                sequence=None,
+            )
+        )
+        put(
+            ev.Appended(
+                t=t,
+                producer=producer,
+                topic=topic,
+                partition=p,
+                offset=offset,
+                last_offset=last,
+                msgs=list(msgs),
+                keys=[info[3] for info, _ in run],
+                reasons=[info[4] for info, _ in run],
+                leader=self.leaders.get((topic, p), 1),
+            )
+        )
+        if acks != 0:
+            put(
+                ev.ProduceAcked(
+                    t=t,
+                    producer=producer,
+                    topic=topic,
+                    partition=p,
+                    offset=offset,
+                    msgs=list(msgs),
+                    acks=acks,
+                )
+            )
+
+    def _failed(self, info: tuple, exc: BaseException) -> None:
+        producer, topic, msg, _, _, _, partition = info
+        self.sink.emit(
+            ev.ProduceFailed,
+            producer=producer,
+            topic=topic,
+            partition=partition,
+            msgs=[msg],
+            error=type(exc).__name__,
+            reason=str(exc),
+            retrying=False,
+        )
