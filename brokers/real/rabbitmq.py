@@ -20,6 +20,7 @@ firehose tracer would, at a cost) and TTL/max-length expiry events (only the dep
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 import urllib.parse
@@ -72,6 +73,8 @@ class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
         self._counts: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
         self._in_flight = threading.BoundedSemaphore(MAX_IN_FLIGHT)
+        self._outbox: collections.deque[tuple] = collections.deque()  # for the control thread
+        self._outbox_posted = False  # a `_publish_outbox` is queued on the control thread
         self._last_depth_poll = 0.0
 
     # -- connection ------------------------------------------------------------------
@@ -83,6 +86,8 @@ class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
         except (pe.AMQPError, OSError) as exc:
             raise Disconnected(explain(exc, self.url)) from None
         self._in_flight = threading.BoundedSemaphore(MAX_IN_FLIGHT)  # posts to a dead loop are gone
+        self._outbox.clear()
+        self._outbox_posted = False
         self.control = loop
 
     def _open_channel(self, connection: Any) -> None:

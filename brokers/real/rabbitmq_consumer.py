@@ -139,31 +139,39 @@ class Consumer:
 
     # -- deliveries --------------------------------------------------------------------
     def _on_message(self, channel: Any, method: Any, props: Any, body: bytes) -> None:
-        headers = dict(props.headers or {})
-        queue = self.spec.queue
-        msg = self.adapter.msg_id(headers, method)
-        count = self.adapter.count_delivery(msg, queue, headers)
+        headers = props.headers or {}  # pika decodes a fresh dict per delivery
+        spec = self.spec
+        queue = spec.queue
+        tag = method.delivery_tag
+        adapter = self.adapter
+        msg = adapter.msg_id(headers, method)
+        count = adapter.count_delivery(msg, queue, headers)
         offset = headers.get("x-stream-offset")
         self.delivered += 1
-        self.adapter.sink.emit(
-            ev.Delivered,
-            msg=msg,
-            queue=queue,
-            consumer_tag=self.spec.tag,
-            delivery_tag=method.delivery_tag,
-            redelivered=bool(method.redelivered),
-            delivery_count=count,
-            auto_ack=self.spec.auto_ack,
-            offset=offset if isinstance(offset, int) else None,
+        sink = adapter.sink
+        sink.put(
+            ev.Delivered.make(
+                t=sink.now(),
+                msg=msg,
+                queue=queue,
+                consumer_tag=spec.tag,
+                delivery_tag=tag,
+                redelivered=bool(method.redelivered),
+                delivery_count=count,
+                auto_ack=spec.auto_ack,
+                offset=offset if isinstance(offset, int) else None,
+            )
         )
-        delivery = Delivery(
-            msg, method.delivery_tag, headers, method.routing_key, method.exchange, count, queue
-        )
-        if self.spec.auto_ack and self.spec.processing_time <= 0:
+        if spec.auto_ack and spec.processing_time <= 0:
             return
-        self.held[method.delivery_tag] = delivery
-        if self.spec.behaviour == "auto" or self.spec.auto_ack:
-            self.pending.append(method.delivery_tag)
+        self.held[tag] = Delivery(
+            msg, tag, headers, method.routing_key, method.exchange, count, queue
+        )
+        if spec.behaviour == "auto" or spec.auto_ack:
+            if spec.processing_time <= 0 and not self.pending and self.state == "active":
+                self._process(tag)  # nothing waits before it: process at once
+                return
+            self.pending.append(tag)
             self._next()
 
     def _next(self) -> None:
@@ -198,15 +206,18 @@ class Consumer:
 
     def _ack(self, tag: int, multiple: bool) -> None:
         self.channel.basic_ack(tag, multiple=multiple)
+        sink, spec = self.adapter.sink, self.spec
         for t in self._tags(tag, multiple):
             d = self.held.pop(t)
             self.acked += 1
-            self.adapter.sink.emit(
-                ev.Acked,
-                msg=d.msg,
-                queue=self.spec.queue,
-                consumer_tag=self.spec.tag,
-                delivery_tag=t,
+            sink.put(
+                ev.Acked.make(
+                    t=sink.now(),
+                    msg=d.msg,
+                    queue=spec.queue,
+                    consumer_tag=spec.tag,
+                    delivery_tag=t,
+                )
             )
 
     def _negative(self, tag: int, multiple: bool, requeue: bool, how: str) -> None:

@@ -62,45 +62,66 @@ class MessageOps:
         )
         key = self.names.queue(routing_key) if exchange == "" else routing_key
         real_exchange = self._exchange(exchange)
-        self.sink.emit(
-            ev.Published,
-            msg=msg,
-            exchange=exchange,
-            routing_key=routing_key,
-            size=len(data),
-            publisher=publisher,
-            mandatory=mandatory,
+        sink = self.sink
+        sink.put(
+            ev.Published.make(
+                t=sink.now(),
+                msg=msg,
+                exchange=exchange,
+                routing_key=routing_key,
+                size=len(data),
+                publisher=publisher,
+                mandatory=mandatory,
+            )
         )
-
         if not self._in_flight.acquire(timeout=30):
             raise Disconnected("RabbitMQ has not confirmed 1000 publishes for 30s")
-        control = self.control
-
-        def publish() -> None:
-            try:
-                self.channel.basic_publish(
-                    real_exchange, key, data, real_props, mandatory=mandatory
-                )
-                outcome, reason = "ok", ""
-            except pe.UnroutableError:
-                outcome, reason = "returned", "unroutable"
-            except pe.NackError:
-                outcome, reason = "nacked", "broker nacked the message"
-            except pe.ChannelClosed as exc:
-                outcome, reason = "nacked", self.names.scrub(exc.reply_text)
-                self._open_channel(control.connection)
-            finally:
-                self._in_flight.release()
-            if outcome == "returned":
-                self.sink.emit(ev.Returned, msg=msg, exchange=exchange, routing_key=routing_key)
-            self.sink.emit(ev.Confirmed, msg=msg, ack=outcome != "nacked", reason=reason)
-
         # Publishing is pipelined: the control thread waits for each confirm while the
         # caller prepares the next message; confirms and returns arrive as events.
-        if control is None or not control.post(publish):
-            self._in_flight.release()
-            raise Disconnected(f"RabbitMQ is disconnected ({self.lost_reason})")
+        self._outbox.append(
+            (msg, exchange, routing_key, real_exchange, key, data, real_props, mandatory)
+        )
+        if not self._outbox_posted:
+            self._outbox_posted = True
+            control = self.control
+            if control is None or not control.post(self._publish_outbox):
+                self._outbox_posted = False
+                self._drop_outbox()
+                raise Disconnected(f"RabbitMQ is disconnected ({self.lost_reason})")
         return msg
+
+    def _publish_outbox(self) -> None:
+        """Publish every queued message (on the control thread): one hand-off per batch."""
+        self._outbox_posted = False  # before taking any: a later append posts again
+        outbox = self._outbox
+        while outbox:
+            self._publish_one(*outbox.popleft())
+
+    def _publish_one(self, msg, exchange, routing_key, real_exchange, key, data, props, mandatory):
+        try:
+            self.channel.basic_publish(real_exchange, key, data, props, mandatory=mandatory)
+            outcome, reason = "ok", ""
+        except pe.UnroutableError:
+            outcome, reason = "returned", "unroutable"
+        except pe.NackError:
+            outcome, reason = "nacked", "broker nacked the message"
+        except pe.ChannelClosed as exc:
+            outcome, reason = "nacked", self.names.scrub(exc.reply_text)
+            self._open_channel(self.control.connection)
+        finally:
+            self._in_flight.release()
+        sink = self.sink
+        if outcome == "returned":
+            sink.put(
+                ev.Returned.make(t=sink.now(), msg=msg, exchange=exchange, routing_key=routing_key)
+            )
+        sink.put(ev.Confirmed.make(t=sink.now(), msg=msg, ack=outcome != "nacked", reason=reason))
+
+    def _drop_outbox(self) -> None:
+        """Forget publishes the control thread will never take (its connection is gone)."""
+        while self._outbox:
+            self._outbox.popleft()
+            self._in_flight.release()
 
     # -- consumers -----------------------------------------------------------------------
     def basic_consume(
