@@ -28,8 +28,9 @@ from brokers.real.backend import make_backend, probe  # noqa: E402
 
 RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-AMQP_N = 2000
-KAFKA_N = 20000
+AMQP_PUBLISH_N = 8000
+AMQP_CONSUME_N = 20000
+KAFKA_N = 40000
 REPEAT = 3
 BODY = b"x" * 100
 
@@ -60,12 +61,12 @@ def amqp_publish_adapter() -> float:
         b.amqp.queue_declare("q")
         started = time.perf_counter()
         confirmed = 0
-        for i in range(AMQP_N):
+        for i in range(AMQP_PUBLISH_N):
             b.amqp.basic_publish("", "q", BODY)
             if i % 100 == 0:
                 confirmed += sum(e.kind == "confirmed" for e in b.drain())
         # the raw side waits for every confirm; so does this one (as events, as the view)
-        confirmed += drain_until(b, "confirmed", AMQP_N - confirmed)
+        confirmed += drain_until(b, "confirmed", AMQP_PUBLISH_N - confirmed)
         return confirmed / (time.perf_counter() - started)
     finally:
         b.close()
@@ -79,9 +80,9 @@ def amqp_publish_raw() -> float:
     ch.confirm_delivery()
     try:
         started = time.perf_counter()
-        for _ in range(AMQP_N):
+        for _ in range(AMQP_PUBLISH_N):
             ch.basic_publish("", q, BODY, pika.BasicProperties(headers={"x-bp-msg": "m"}))
-        return AMQP_N / (time.perf_counter() - started)
+        return AMQP_PUBLISH_N / (time.perf_counter() - started)
     finally:
         ch.queue_delete(q)
         conn.close()
@@ -90,7 +91,7 @@ def amqp_publish_raw() -> float:
 def _preload(queue: str) -> None:
     conn = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
     ch = conn.channel()
-    for _ in range(AMQP_N):
+    for _ in range(AMQP_CONSUME_N):
         ch.basic_publish("", queue, BODY, pika.BasicProperties(headers={"x-bp-msg": "m"}))
     conn.close()
 
@@ -102,7 +103,7 @@ def amqp_consume_adapter() -> float:
         _preload(b.prefix + "q")
         started = time.perf_counter()
         b.amqp.basic_consume("q", prefetch_count=100)
-        got = drain_until(b, "acked", AMQP_N)
+        got = drain_until(b, "acked", AMQP_CONSUME_N)
         return got / (time.perf_counter() - started)
     finally:
         b.close()
@@ -124,7 +125,7 @@ def amqp_consume_raw() -> float:
         def on_message(channel, method, props, body):
             channel.basic_ack(method.delivery_tag)
             count[0] += 1
-            if count[0] >= AMQP_N:
+            if count[0] >= AMQP_CONSUME_N:
                 done.set()
 
         ch.basic_consume(q, on_message)
