@@ -99,14 +99,20 @@ class ProducerOps:
         else:
             reason = NULL_KEY_REASON
         shown_key = None if kb is None else kb.decode("utf-8", "replace")
-        future = entry["client"].send(
-            self.names.real(topic),
-            value=vb,
-            key=kb,
-            partition=partition,
-            headers=[*(headers or ()), (MSG_HEADER, msg.encode())],
-            timestamp_ms=timestamp_ms,
-        )
+        record = {
+            "value": vb,
+            "key": kb,
+            "headers": [*(headers or ()), (MSG_HEADER, msg.encode())],
+            "timestamp_ms": timestamp_ms,
+        }
+        try:
+            future = entry["client"].send(self.names.real(topic), partition=partition, **record)
+        except ValueError:
+            if explicit != -1:
+                raise
+            # kafka-python's metadata of a topic just created can lack a partition it
+            # will know soon: let its own partitioner place the record (the same murmur2)
+            future = entry["client"].send(self.names.real(topic), **record)
         entry["sent"] += 1
         self._batches.track(
             future, (producer, topic, msg, shown_key, reason, entry["acks"], explicit)
