@@ -130,8 +130,13 @@ class AmqpApi(ABC):
         properties: Properties | None = None,
         mandatory: bool = False,
         publisher: str = "",
+        confirm: bool = True,
     ) -> str:
-        """Publish one message; returns its id. Confirms and returns arrive as events."""
+        """Publish one message; returns its id. Confirms and returns arrive as events.
+
+        `confirm` says the publishing channel is in confirm mode (pika's
+        `confirm_delivery()`): only then does a `Confirmed` event follow.
+        """
 
     # -- consumers -----------------------------------------------------------------
     @abstractmethod

@@ -42,6 +42,7 @@ class Publishing:
         properties: Properties | None = None,
         mandatory: bool = False,
         publisher: str = "",
+        confirm: bool = True,
     ) -> str:
         x = self.exchanges.get(exchange) if type(exchange) is str else None
         if x is None:
@@ -94,7 +95,8 @@ class Publishing:
             )
             if mandatory:
                 emit(ev.Returned.make(t=now, msg=mid, exchange=exchange, routing_key=routing_key))
-            emit(ev.Confirmed.make(t=now, msg=mid, ack=True, reason="unroutable"))
+            if confirm:
+                emit(ev.Confirmed.make(t=now, msg=mid, ack=True, reason="unroutable"))
             return mid
         emit(
             ev.Routed.make(
@@ -110,6 +112,8 @@ class Publishing:
         for name in queues:
             if not self._enqueue(self.queues[name], msg):
                 refused.append(name)
+        if not confirm:
+            return mid
         if refused:
             emit(
                 ev.Confirmed.make(

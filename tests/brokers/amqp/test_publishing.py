@@ -58,3 +58,12 @@ def test_an_exchange_without_bindings_routes_nowhere(rig, kind):
     rig.broker.exchange_declare("x", kind)
     mid = rig.broker.basic_publish("x", "k", "m")
     assert rig.routed_to(mid) == () and [e.msg for e in rig.events("unroutable")] == [mid]
+
+
+@pytest.mark.parametrize(("confirm", "confirms"), [(True, 1), (False, 0)])
+def test_confirms_follow_only_on_a_channel_in_confirm_mode(rig, confirm, confirms):
+    """A Confirmed event follows a publish only in confirm mode; routing is the same."""
+    rig.broker.queue_declare("q")
+    msg = rig.broker.basic_publish("", "q", "x", confirm=confirm)
+    assert len(rig.events("confirmed")) == confirms
+    assert rig.routed_to(msg) == ("q",)
