@@ -62,7 +62,7 @@ GONE = {"ok": False, "error": "This sandbox no longer exists.", "field": None}
 HEARTBEAT = 1.0  # seconds between frames to viewers of a quiet sandbox
 RECLAIM_EVERY = 60.0
 UNLOAD_AFTER = 600.0  # seconds without viewers or commands before a runtime is unloaded
-FRAME_SENDS_PER_S = 2000  # frame deliveries a second across all viewers of this host
+FRAME_SENDS_PER_S = 4000  # frame deliveries a second across all viewers of this host
 MIN_FRAME_HZ = 5
 MAX_TICK = 0.25  # longest wall time one tick covers: a stalled host does not catch up at once
 RELOAD = "sandbox.reload"
@@ -323,7 +323,7 @@ class RuntimeHost:
         """Seconds between frames to one sandbox: the tick, or longer with many viewers.
 
         Delivering a frame costs the serving process per viewer, so the host spends at
-        most FRAME_SENDS_PER_S deliveries a second across all its viewers; with 200
+        most FRAME_SENDS_PER_S deliveries a second across all its viewers; with 400
         viewers each gets 10 frames a second, never fewer than MIN_FRAME_HZ.
         """
         viewers = sum(live.viewers for live in self.live.values())
