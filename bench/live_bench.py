@@ -238,8 +238,17 @@ async def drive(port: int, info: dict, pid: int) -> None:
             tasks = [asyncio.create_task(v.run(url, r, stop)) for v, r in pairs]
             async with asyncio.timeout(60):
                 await asyncio.gather(*(r.wait() for r in readies))
+            rss_start = rss_mb(pid)  # viewers connected, before this run publishes
             await phase("max", owner, viewers, pid, SECONDS / 2, probes=False)
             await phase("1k", owner, viewers, pid, SECONDS / 2, probes=True)
+            rss_end = rss_mb(pid)
+            emit(
+                viewers=count,
+                phase="run",
+                rss_mb_start=rss_start,
+                rss_mb_end=rss_end,
+                rss_change_pct=round((rss_end - rss_start) / rss_start * 100, 1),
+            )
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
             await asyncio.sleep(1)
