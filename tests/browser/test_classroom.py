@@ -7,6 +7,7 @@ browser context plays a student holding the watch link. Screenshots go to artifa
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_playground import ARGS, ARTIFACTS, server  # noqa: F401 - fixture
 
@@ -61,7 +62,7 @@ def test_a_gallery_scenario_narrates_and_checks_its_claims(browser, server):  # 
     ARTIFACTS.mkdir(exist_ok=True)
     page = new_page(browser)
     page.goto(server + "/")
-    assert page.locator(".scenario-card").count() == 14
+    expect(page.locator(".scenario-card")).to_have_count(14)
     page.screenshot(path=str(ARTIFACTS / "classroom-gallery.png"))
     open_gallery_scenario(page, server)
     assert step_index(page) == "-1"
@@ -69,8 +70,8 @@ def test_a_gallery_scenario_narrates_and_checks_its_claims(browser, server):  # 
     page.wait_for_selector("#narr-claims .claim.ok")
     assert step_index(page) == "0"
     assert page.locator("#narr-claims .claim.ok .mark").first.text_content() == "✓"
-    assert page.locator("#watch-rings .watch-ring").count() == 3
-    assert page.locator("g.node.watched[data-node='q:orders']").count() == 1
+    expect(page.locator("#watch-rings .watch-ring")).to_have_count(3)
+    expect(page.locator("g.node.watched[data-node='q:orders']")).to_have_count(1)
     page.screenshot(path=str(ARTIFACTS / "classroom-narration.png"))
     assert not page.errors
 
@@ -125,7 +126,7 @@ def test_a_class_follows_a_watch_link_read_only_and_forks(browser, server):  # n
     student.wait_for_selector("#conn[data-state='live']")
     student.wait_for_selector("#narration:not([hidden])")
     for control in ("#narr-next", "#play", "#step", "aside .cmd-form", "#share-open"):
-        assert student.locator(control).count() == 0
+        expect(student.locator(control)).to_have_count(0)
     owner.click("#narr-next")
     student.wait_for_function("document.getElementById('narration').dataset.index === '0'")
     student.wait_for_selector("#narr-claims .claim.ok")
@@ -144,7 +145,7 @@ def test_a_class_follows_a_watch_link_read_only_and_forks(browser, server):  # n
     student.wait_for_selector("#narration:not([hidden])")
     assert student.url.rstrip("/").split("/")[-1] != sandbox_id
     assert step_index(student) == "1"
-    assert student.locator("#narr-next").count() == 1  # their own now
+    expect(student.locator("#narr-next")).to_have_count(1)  # their own now
     assert not student.errors and not owner.errors
 
 

@@ -8,6 +8,7 @@ artifacts/.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_playground import (  # noqa: F401 - fixtures used by name
     build,
@@ -75,7 +76,7 @@ def test_compare_view_shows_both_sides_and_the_counters(page, server):  # noqa: 
     page.wait_for_selector("table.contrast")
     page.get_by_role("link", name="Fanout to two queues vs one topic read by two groups").click()
     page.wait_for_url("**preset=fanout")
-    assert page.locator("svg.topology.mini").count() == 2
+    expect(page.locator("svg.topology.mini")).to_have_count(2)
     row = page.locator("tr[data-counter='copies_stored']").inner_text()
     assert "20" in row and "10" in row
     assert "What to notice" in page.content()
@@ -96,7 +97,7 @@ def test_code_panel_has_a_copy_button_and_the_queue_name(page, server):  # noqa:
         "document.querySelector('#code-panel pre.code')?.textContent.includes('invoices')"
     )
     panel = page.locator("#code-panel")
-    assert panel.get_by_role("button", name="Copy").count() == 1
+    expect(panel.get_by_role("button", name="Copy")).to_have_count(1)
     assert "import pika" in panel.locator("pre.code[data-code='pika']").inner_text()
     panel.get_by_role("tab", name="Kafka · kafka-python").click()
     assert panel.locator("pre.code[data-code='kafka']").is_visible()

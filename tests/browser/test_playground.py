@@ -171,8 +171,8 @@ def test_topic_exchange_routes_each_message_to_the_right_consumer(page, server):
     build(page, "consumer", queue="eu-orders", tag="eu-worker", processing_time="0.2")
     build(page, "consumer", queue="us-orders", tag="us-worker", processing_time="0.2")
     for node in ("x:orders", "q:eu-orders", "q:us-orders", "c:eu-worker", "c:us-worker"):
-        assert page.locator(f"#topology g.node[data-node='{node}']").count() == 1
-    assert page.locator("#topology path.edge.binding").count() == 2
+        expect(page.locator(f"#topology g.node[data-node='{node}']")).to_have_count(1)
+    expect(page.locator("#topology path.edge.binding")).to_have_count(2)
 
     build(page, "publish", exchange="orders", routing_key="eu.paris", body="bonjour")
     wait_counter(page, "c:eu-worker", "acked", "1")
@@ -203,7 +203,7 @@ def test_kafka_groups_each_read_every_record_and_lag_returns_to_zero(page, serve
         max_poll_records="5",
     )
     for p in range(3):
-        assert page.locator(f"#topology g.node[data-node='tp:clicks:{p}']").count() == 1
+        expect(page.locator(f"#topology g.node[data-node='tp:clicks:{p}']")).to_have_count(1)
     build(page, "send", topic="clicks", key_pattern="user-{n}", value="click {n}", count="30")
     ends = 0
     deadline = time.monotonic() + 20
@@ -242,7 +242,7 @@ def test_names_and_payloads_render_as_text(page, server):
     )
     page.wait_for_selector("#log li")
     time.sleep(1)
-    assert page.locator("img[src='x']").count() == 0
+    expect(page.locator("img[src='x']")).to_have_count(0)
     assert page.dialogs == []
     shot(page, "escaping.png")
     assert not page.errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_playground import (  # noqa: F401 - fixtures used by name
     build,
@@ -37,5 +38,5 @@ def test_a_sandbox_on_real_rabbitmq_shows_the_delivery(page, server, rabbitmq_ur
     page.reload()
     page.wait_for_selector("#broker-state[data-state='connected']")
     assert page.locator("#backend-select").input_value() == "rabbitmq"
-    assert page.locator("#topology g.node[data-node='q:jobs']").count() == 1
+    expect(page.locator("#topology g.node[data-node='q:jobs']")).to_have_count(1)
     assert not page.errors
