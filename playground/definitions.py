@@ -5,12 +5,19 @@ destinations, header tables) and policies. The simulator has no policies, so eac
 queue's (or exchange's) *effective* arguments are computed the way RabbitMQ does and
 stored on the entity: among the policies whose `pattern` (a regular expression, searched
 anywhere in the name) matches and whose `apply-to` covers the entity, the one with the
-highest `priority` wins (ties: the first in the file) — only one policy applies. Where a
+highest `priority` wins — only one policy applies, its definition is not merged with
+lower ones (ties: RabbitMQ's pick follows its internal table order, so the first in the
+file is used and the user is told). `apply-to` is queues, exchanges or all, as in 3.10;
+the 3.12+ values classic_queues/quorum_queues/streams are refused. Where a
 policy key and a queue argument both set a limit (`message-ttl`, `expires`,
 `max-length`, `max-length-bytes`, `delivery-limit`) the smaller wins; for
 `dead-letter-exchange`, `dead-letter-routing-key` and `overflow` the queue's own argument
-wins. Other policy keys (ha-*, queue-mode, federation...) are ignored with a notice, as
-are users, permissions, password hashes, parameters and operator policies.
+wins, key by key (a queue's own dead-letter-exchange with the policy's routing key is
+what 3.10 uses); an exchange's own `alternate-exchange` argument wins over a policy's.
+All of these were checked on RabbitMQ 3.10.8. A queue whose own arguments have
+`x-dead-letter-routing-key` without `x-dead-letter-exchange` is refused, as 3.10 refuses
+to declare it. Other policy keys (ha-*, queue-mode, federation...) are ignored with a
+notice, as are users, permissions, password hashes, parameters and operator policies.
 
 One virtual host is read: "/" when the file has it, else the only one, else the one
 asked for. The result is checked by replaying it as commands on a fresh runtime
@@ -56,14 +63,14 @@ _FOR_TYPES = {
     "x-dead-letter-exchange": {"classic", "quorum"},
     "x-dead-letter-routing-key": {"classic", "quorum"},
 }
+#: the apply-to values RabbitMQ 3.10 accepts (checked on 3.10.8, which refuses the
+#: 3.12+ values "classic_queues", "quorum_queues" and "streams")
 APPLY_TO = {
     "queues": {"queue"},
     "exchanges": {"exchange"},
     "all": {"queue", "exchange"},
-    "classic_queues": {"classic"},
-    "quorum_queues": {"quorum"},
-    "streams": {"stream"},
 }
+APPLY_TO_LATER = ("classic_queues", "quorum_queues", "streams")
 IGNORED_SECTIONS = (
     "users",
     "permissions",
@@ -191,6 +198,11 @@ def _policies(raw: list[dict]) -> list[Policy]:
         except (re.error, TypeError) as exc:
             raise FileRefused(f"Policy {name!r} has a bad pattern: {exc}.") from None
         apply_to = p.get("apply-to", "all")
+        if apply_to in APPLY_TO_LATER:
+            raise FileRefused(
+                f"Policy {name!r}: apply-to {apply_to!r} needs RabbitMQ 3.12 or later; "
+                "3.10 accepts queues, exchanges or all."
+            )
         if apply_to not in APPLY_TO:
             raise FileRefused(f"Policy {name!r}: apply-to must be one of {', '.join(APPLY_TO)}.")
         priority = p.get("priority", 0)
@@ -203,16 +215,24 @@ def _policies(raw: list[dict]) -> list[Policy]:
     return out
 
 
-def winning_policy(policies: list[Policy], name: str, kind: str) -> Policy | None:
+def winning_policy(
+    policies: list[Policy], name: str, kind: str, notices: list[str] | None = None
+) -> Policy | None:
     """The one policy RabbitMQ applies to entity `name` of `kind` (a queue type or
-    "exchange"): the highest priority among those matching; ties go to the first."""
-    best = None
-    for p in policies:
-        targets = APPLY_TO[p.apply_to]
-        applies = kind in targets or (kind != "exchange" and "queue" in targets)
-        if applies and p.pattern.search(name) and (best is None or p.priority > best.priority):
-            best = p
-    return best
+    "exchange"): the highest priority among those matching. RabbitMQ breaks a tie by
+    its internal table order (neither file order nor name order), so a tie goes to the
+    first in the file and, when `notices` is given, the user is told."""
+    target = "exchange" if kind == "exchange" else "queue"
+    matching = [p for p in policies if target in APPLY_TO[p.apply_to] and p.pattern.search(name)]
+    if not matching:
+        return None
+    top = max(p.priority for p in matching)
+    best = [p for p in matching if p.priority == top]
+    if len(best) > 1 and notices is not None:
+        _once(notices, f"Policies {', '.join(repr(p.name) for p in best)} tie at priority {top} "
+                       f"for {target} {name!r}; RabbitMQ's pick in a tie is not defined by "
+                       f"the file, {best[0].name!r} (first in the file) was applied.")  # fmt: skip
+    return best[0]
 
 
 def effective_queue_arguments(
@@ -258,7 +278,7 @@ def _read_exchanges(raw: list[dict], policies: list[Policy], spec: dict, notes: 
             notes.append(f"Exchange {name!r} has plugin type {xtype!r}; skipped with its bindings.")
             continue
         args = _table("exchange", name, x.get("arguments"))
-        policy = winning_policy(policies, name, "exchange")
+        policy = winning_policy(policies, name, "exchange", notes)
         if policy and "alternate-exchange" in policy.definition:
             args.setdefault("alternate-exchange", policy.definition["alternate-exchange"])
         spec["exchanges"][name] = {
@@ -276,8 +296,13 @@ def _read_queues(raw: list[dict], policies: list[Policy], spec: dict, notes: lis
     for q in raw:
         name = _name("queue", q.get("name"))
         args = _table("queue", name, q.get("arguments"))
+        if "x-dead-letter-routing-key" in args and "x-dead-letter-exchange" not in args:
+            raise FileRefused(
+                f"Queue {name!r} has x-dead-letter-routing-key but no x-dead-letter-exchange; "
+                "RabbitMQ refuses to declare it (routing_key_but_no_dlx_defined)."
+            )
         qtype = args.get("x-queue-type", "classic")
-        policy = winning_policy(policies, name, qtype)
+        policy = winning_policy(policies, name, qtype, notes)
         if policy is not None:
             applied[policy.name] = applied.get(policy.name, 0) + 1
         spec["queues"][name] = {

@@ -242,3 +242,142 @@ def test_a_plugin_exchange_type_is_skipped_with_its_bindings():
     result = import_definitions(json.dumps(doc))
     assert "hash" not in result.spec["exchanges"]
     assert any("x-consistent-hash" in n for n in result.notices)
+
+
+# -- policy rules, each checked against a real RabbitMQ 3.10.8 ---------------------------
+def policy_doc(policies, queues=(), exchanges=()) -> str:
+    """A minimal definitions file: policies plus (name, arguments) queues and exchanges."""
+    return json.dumps(
+        {
+            "vhosts": [{"name": "/"}],
+            "policies": [
+                {"vhost": "/", "apply-to": "queues", "priority": 0, **p} for p in policies
+            ],
+            "queues": [
+                {"name": n, "vhost": "/", "durable": True, "auto_delete": False, "arguments": a}
+                for n, a in queues
+            ],
+            "exchanges": [
+                {"name": n, "vhost": "/", "type": "fanout", "durable": True,
+                 "auto_delete": False, "internal": False, "arguments": a}
+                for n, a in exchanges
+            ],
+        }
+    )  # fmt: skip
+
+
+def queue_args(result, name: str) -> dict:
+    return result.spec["queues"][name]["arguments"]
+
+
+def test_highest_priority_policy_wins_alone_without_merging():
+    """Highest priority wins and only its definition applies (checked on RabbitMQ 3.10.8)."""
+    doc = policy_doc(
+        [
+            {"name": "low", "pattern": "^p", "priority": 1,
+             "definition": {"max-length": 5, "message-ttl": 1000}},
+            {"name": "high", "pattern": "^p", "priority": 2, "definition": {"max-length": 7}},
+        ],
+        [("prio-q", {})],
+    )  # fmt: skip
+    assert queue_args(import_definitions(doc), "prio-q") == {"x-max-length": 7}
+
+
+def test_a_priority_tie_takes_the_first_in_the_file_and_says_so():
+    """Priority ties follow RabbitMQ's table order, not file or name order (RabbitMQ 3.10.8)."""
+    doc = policy_doc(
+        [
+            {"name": "tie-b", "pattern": "^tie", "priority": 5, "definition": {"max-length": 2}},
+            {"name": "tie-a", "pattern": "^tie", "priority": 5, "definition": {"max-length": 1}},
+        ],
+        [("tie-q", {})],
+    )  # fmt: skip
+    result = import_definitions(doc)
+    assert queue_args(result, "tie-q") == {"x-max-length": 2}
+    assert any("tie at priority 5" in n and "'tie-b'" in n for n in result.notices)
+
+
+@pytest.mark.parametrize(
+    "pattern, name, applies",
+    [("r.x3", "bp-rrx3-q", True), ("check-rx", "bp-policycheck-rx-q", True),
+     ("^policycheck", "bp-policycheck-q", False), ("q$", "bp-q", True)],
+)  # fmt: skip
+def test_a_policy_pattern_is_a_regex_searched_in_the_name(pattern, name, applies):
+    """A policy pattern is a regex searched anywhere in the name (checked on RabbitMQ 3.10.8)."""
+    doc = policy_doc([{"name": "rx", "pattern": pattern, "definition": {"max-length": 4}}],
+                     [(name, {})])  # fmt: skip
+    assert queue_args(import_definitions(doc), name) == ({"x-max-length": 4} if applies else {})
+
+
+@pytest.mark.parametrize("apply_to", ["classic_queues", "quorum_queues", "streams"])
+def test_apply_to_values_from_3_12_are_refused(apply_to):
+    """apply-to classic_queues/quorum_queues/streams is refused (checked on RabbitMQ 3.10.8)."""
+    doc = policy_doc([{"name": "p", "pattern": ".", "apply-to": apply_to,
+                       "definition": {"max-length": 1}}], [("q", {})])  # fmt: skip
+    with pytest.raises(FileRefused, match="3.12"):
+        import_definitions(doc)
+
+
+@pytest.mark.parametrize(
+    "key, arg, qtype",
+    [("message-ttl", "x-message-ttl", "classic"), ("expires", "x-expires", "classic"),
+     ("max-length", "x-max-length", "classic"),
+     ("max-length-bytes", "x-max-length-bytes", "classic"),
+     ("delivery-limit", "x-delivery-limit", "quorum")],
+)  # fmt: skip
+def test_a_limit_takes_the_smaller_of_policy_and_argument(key, arg, qtype):
+    """Limits take the smaller of policy and queue argument (checked on RabbitMQ 3.10.8)."""
+    base = {"x-queue-type": "quorum"} if qtype == "quorum" else {}
+    doc = policy_doc(
+        [{"name": "lim", "pattern": "^lim-", "definition": {key: 2000}}],
+        [("lim-policy-smaller", {**base, arg: 60000}), ("lim-arg-smaller", {**base, arg: 300}),
+         ("lim-policy-only", dict(base))],
+    )  # fmt: skip
+    result = import_definitions(doc)
+    assert queue_args(result, "lim-policy-smaller")[arg] == 2000
+    assert queue_args(result, "lim-arg-smaller")[arg] == 300
+    assert queue_args(result, "lim-policy-only")[arg] == 2000
+
+
+def test_dead_lettering_and_overflow_arguments_win_key_by_key():
+    """Queue dead-letter/overflow arguments beat the policy, key by key (RabbitMQ 3.10.8)."""
+    doc = policy_doc(
+        [{"name": "dl", "pattern": "^d", "definition": {
+            "dead-letter-exchange": "dx-pol", "dead-letter-routing-key": "kpol",
+            "overflow": "drop-head"}}],
+        [("d1", {"x-dead-letter-exchange": "dx-arg"}),
+         ("d2", {"x-dead-letter-exchange": "dx-arg", "x-dead-letter-routing-key": "karg",
+                 "x-overflow": "reject-publish"}),
+         ("d3", {})],
+        [("dx-arg", {}), ("dx-pol", {})],
+    )  # fmt: skip
+    result = import_definitions(doc)
+    assert queue_args(result, "d1") == {"x-dead-letter-exchange": "dx-arg",
+                                        "x-dead-letter-routing-key": "kpol",
+                                        "x-overflow": "drop-head"}  # fmt: skip
+    assert queue_args(result, "d2") == {"x-dead-letter-exchange": "dx-arg",
+                                        "x-dead-letter-routing-key": "karg",
+                                        "x-overflow": "reject-publish"}  # fmt: skip
+    assert queue_args(result, "d3") == {"x-dead-letter-exchange": "dx-pol",
+                                        "x-dead-letter-routing-key": "kpol",
+                                        "x-overflow": "drop-head"}  # fmt: skip
+
+
+def test_a_dead_letter_routing_key_without_an_exchange_argument_is_refused():
+    """x-dead-letter-routing-key without x-dead-letter-exchange is refused (RabbitMQ 3.10.8)."""
+    doc = policy_doc([], [("q", {"x-dead-letter-routing-key": "k"})])
+    with pytest.raises(FileRefused, match="routing_key_but_no_dlx_defined"):
+        import_definitions(doc)
+
+
+def test_an_exchange_alternate_exchange_argument_beats_the_policy():
+    """An exchange's alternate-exchange argument beats a policy's (checked on RabbitMQ 3.10.8)."""
+    doc = policy_doc(
+        [{"name": "ae", "pattern": "^src", "apply-to": "exchanges",
+          "definition": {"alternate-exchange": "ae-pol"}}],
+        exchanges=[("ae-arg", {}), ("ae-pol", {}), ("src-1", {"alternate-exchange": "ae-arg"}),
+                   ("src-2", {})],
+    )  # fmt: skip
+    exchanges = import_definitions(doc).spec["exchanges"]
+    assert exchanges["src-1"]["arguments"] == {"alternate-exchange": "ae-arg"}
+    assert exchanges["src-2"]["arguments"] == {"alternate-exchange": "ae-pol"}
