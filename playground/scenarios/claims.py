@@ -159,14 +159,21 @@ def group_committed(seen: Observed, group: str, topic: str, partition: int) -> i
     return None
 
 
+def _live_members(seen: Observed, group: str) -> list[dict[str, Any]]:
+    """Members still in the group: a real backend keeps listing the ones that left or
+    crashed (with that state); the simulator drops them."""
+    members = _group(seen, group).get("members", [])
+    return [m for m in members if m.get("state", "active") not in ("left", "crashed")]
+
+
 @claim("group_members", "group")
 def group_members(seen: Observed, group: str) -> int:
-    return len(_group(seen, group).get("members", []))
+    return len(_live_members(seen, group))
 
 
 @claim("group_idle_members", "group")
 def group_idle_members(seen: Observed, group: str) -> int:
-    return sum(1 for m in _group(seen, group).get("members", []) if not m.get("assignment"))
+    return sum(1 for m in _live_members(seen, group) if not m.get("assignment"))
 
 
 @claim("member_partitions", "group", "member")

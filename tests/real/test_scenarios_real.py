@@ -7,6 +7,7 @@ ones use their looser comparison).
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from playground.runtime import SandboxRuntime
 from playground.scenarios import ScenarioRun, list_scenarios, load
 from playground.scenarios.backends import real_factory
+from playground.scenarios.loader import DATA
 
 pytestmark = pytest.mark.real
 
@@ -40,10 +42,19 @@ def runtime_for(request):
 
 
 def test_the_required_scenarios_run_on_real_brokers():
-    for slug in ("courier-and-pickup-board", "ack-crash-redelivery", "replay"):
+    for slug in ("courier-and-pickup-board", "competing-consumers", "ack-crash-redelivery",
+                 "priorities", "ttl-dead-letters", "replay"):  # fmt: skip
         assert slug in ON_RABBITMQ
-    for slug in ("courier-and-pickup-board", "keys-partitions-order", "replay"):
+    for slug in ("courier-and-pickup-board", "competing-consumers", "keys-partitions-order",
+                 "consumer-groups", "slow-consumer-lag", "replay"):  # fmt: skip
         assert slug in ON_KAFKA
+
+
+def test_scenarios_left_on_the_simulator_say_why():
+    for path in sorted(DATA.glob("*.json")):
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not any(raw["real"].values()):
+            assert raw.get("real_note", "").strip(), f"{path.name}: no real_note"
 
 
 @pytest.mark.parametrize("slug", sorted(set(ON_RABBITMQ) | set(ON_KAFKA)))
