@@ -154,7 +154,13 @@ class ProduceBatches:
             if entry is None:
                 entry = self._open[batch] = [0, []]
             entry[0] += 1
-        future.add_both(self._settled, batch, info)
+        # one partial as both callback and errback: one lock and no second partial a record
+        settle = functools.partial(self._settled, batch, info)
+        add = getattr(future, "_add_cb_eb", None)
+        if add is not None:
+            add(settle, settle)
+        else:
+            future.add_both(settle)
 
     def _settled(self, batch: Any, info: tuple, result: Any) -> None:
         with self._lock:
