@@ -22,6 +22,22 @@ from brokers.real.rabbitmq_consumer import Consumer, ConsumerSpec, Delivery
 MSG_HEADER = "x-bp-msg"
 
 
+def _real_properties(props: Properties | None, msg: str) -> pika.BasicProperties:
+    """pika's properties for a publish, carrying the message id in the `x-bp-msg` header."""
+    if props is None:  # the common case, kept short: only the header to set
+        return pika.BasicProperties(headers={MSG_HEADER: msg})
+    return pika.BasicProperties(
+        headers={**props.headers, MSG_HEADER: msg},
+        priority=props.priority,
+        expiration=props.expiration,
+        message_id=props.message_id,
+        correlation_id=props.correlation_id,
+        timestamp=props.timestamp,
+        delivery_mode=props.delivery_mode,
+        content_type=props.content_type,
+    )
+
+
 class MessageOps:
     """The message half of `AmqpApi` (mixed into `RabbitMQAdapter`)."""
 
@@ -37,8 +53,8 @@ class MessageOps:
     ) -> str:
         v.check_name("exchange", exchange)
         v.check_routing_key(routing_key)
-        props = properties or Properties()
-        v.check_properties(props)
+        if properties is not None:
+            v.check_properties(properties)
         self._known_exchange(exchange)
         if self.exchanges.get(exchange, {}).get("internal"):
             raise AccessRefused(
@@ -50,16 +66,7 @@ class MessageOps:
         data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
         self._seq += 1
         msg = f"m{self._seq}"
-        real_props = pika.BasicProperties(
-            headers={**props.headers, MSG_HEADER: msg},
-            priority=props.priority,
-            expiration=props.expiration,
-            message_id=props.message_id,
-            correlation_id=props.correlation_id,
-            timestamp=props.timestamp,
-            delivery_mode=props.delivery_mode,
-            content_type=props.content_type,
-        )
+        real_props = _real_properties(properties, msg)
         key = self.names.queue(routing_key) if exchange == "" else routing_key
         real_exchange = self._exchange(exchange)
         sink = self.sink
