@@ -35,6 +35,18 @@ def add(client, sandbox, kind: str, **fields) -> str:
     return post(client, url(sandbox, f"{kind}/"), {f"{kind}-{k}": v for k, v in fields.items()})
 
 
+def bind_queue(client, sandbox, exchange: str, queue: str, routing_key: str) -> str:
+    return add(
+        client,
+        sandbox,
+        "binding",
+        source=exchange,
+        destination=queue,
+        destination_type="queue",
+        routing_key=routing_key,
+    )
+
+
 def test_adding_an_exchange_declares_it_and_asks_for_a_redraw(client, sandbox):
     response = client.post(
         url(sandbox, "exchange/"), {"exchange-name": "orders", "exchange-type": "topic"}, **HX
@@ -92,24 +104,8 @@ def test_a_topic_exchange_routes_to_the_bound_queue(client, sandbox):
     add(client, sandbox, "exchange", name="orders", type="topic")
     add(client, sandbox, "queue", name="eu", queue_type="classic")
     add(client, sandbox, "queue", name="us", queue_type="classic")
-    add(
-        client,
-        sandbox,
-        "binding",
-        source="orders",
-        destination="eu",
-        destination_type="queue",
-        routing_key="eu.#",
-    )
-    add(
-        client,
-        sandbox,
-        "binding",
-        source="orders",
-        destination="us",
-        destination_type="queue",
-        routing_key="us.#",
-    )
+    bind_queue(client, sandbox, "orders", "eu", "eu.#")
+    bind_queue(client, sandbox, "orders", "us", "us.#")
     body = add(
         client, sandbox, "publish", exchange="orders", routing_key="eu.paris", body="hi", count="3"
     )
@@ -162,15 +158,7 @@ def test_queue_arguments_come_from_their_fields(client, sandbox):
 def test_editing_a_queue_redeclares_it_and_keeps_its_bindings(client, sandbox):
     add(client, sandbox, "exchange", name="orders", type="direct")
     add(client, sandbox, "queue", name="jobs", queue_type="classic")
-    add(
-        client,
-        sandbox,
-        "binding",
-        source="orders",
-        destination="jobs",
-        destination_type="queue",
-        routing_key="k",
-    )
+    bind_queue(client, sandbox, "orders", "jobs", "k")
     body = post(
         client,
         url(sandbox, "queue/"),
@@ -283,15 +271,7 @@ def test_deleting_removes_the_entity_and_asks_for_a_redraw(client, sandbox):
 def test_unbinding_uses_the_bindings_key(client, sandbox):
     add(client, sandbox, "exchange", name="orders", type="direct")
     add(client, sandbox, "queue", name="jobs", queue_type="classic")
-    add(
-        client,
-        sandbox,
-        "binding",
-        source="orders",
-        destination="jobs",
-        destination_type="queue",
-        routing_key="k",
-    )
+    bind_queue(client, sandbox, "orders", "jobs", "k")
     (binding,) = describe(sandbox)["amqp"]["bindings"]
     post(client, url(sandbox, "binding/delete/"), {"name": ui_state.binding_key(binding)})
     assert describe(sandbox)["amqp"]["bindings"] == []
@@ -415,15 +395,7 @@ def test_the_diagram_escapes_labels(client, sandbox):
 def test_editing_a_binding_replaces_it(client, sandbox):
     add(client, sandbox, "exchange", name="orders", type="topic")
     add(client, sandbox, "queue", name="eu", queue_type="classic")
-    add(
-        client,
-        sandbox,
-        "binding",
-        source="orders",
-        destination="eu",
-        destination_type="queue",
-        routing_key="eu.*",
-    )
+    bind_queue(client, sandbox, "orders", "eu", "eu.*")
     (binding,) = describe(sandbox)["amqp"]["bindings"]
     details = client.get(url(sandbox, "node/"), {"id": "x:orders"}).content.decode()
     assert "Edit binding" in details and 'id="edit-b0-binding-routing_key"' in details
