@@ -131,3 +131,48 @@ async def test_a_separate_host_sends_frames_to_the_sandbox_group_as_json_text():
     assert message["type"] == "frame.message"
     frame = json.loads(message["text"])
     assert frame["sandbox"] == sb.id and frame["type"] == "frame" and frame["wall"] > 0
+
+
+def ticks(h: host.RuntimeHost, live: host.Live, gaps_ms: list[float], monkeypatch) -> int:
+    """Frames sent by ticks `gaps_ms` apart (a fake clock), the producer busy throughout."""
+    clock = [1000.0]
+    monkeypatch.setattr(host.time, "monotonic", lambda: clock[0])
+    live.last_tick = live.next_frame = clock[0]
+    sent = 0
+    for gap in gaps_ms:
+        clock[0] += gap / 1000
+        sent += h._frame_text(live, "sb", h.frame_interval()) is not None
+    return sent
+
+
+def busy(h: host.RuntimeHost) -> host.Live:
+    row = {"seed": 1, "spec": None, "backend": "sim", "locked": False}
+    live = h._install("sb", row)
+    for command in (
+        {"op": "queue.declare", "name": "q"},
+        {"op": "producer.add", "name": "p", "routing_key": "q", "rate": 200},
+    ):
+        assert live.runtime.apply(command)["ok"]
+    return live
+
+
+def test_ticks_that_wake_early_or_late_still_send_a_frame_each(monkeypatch):
+    h = host.RuntimeHost(tick_hz=20)
+    live = busy(h)
+    live.viewers = 3
+    assert ticks(h, live, [47, 53] * 20, monkeypatch) == 40  # 2 s of jittery 20 Hz ticks
+
+
+def test_a_frame_interval_just_over_the_tick_keeps_the_full_frame_rate(monkeypatch):
+    h = host.RuntimeHost(tick_hz=20)
+    live = busy(h)
+    live.viewers = int(host.FRAME_SENDS_PER_S / 20) + 1  # the budget allows 19.9 Hz
+    assert h.frame_interval() > 1 / 20
+    assert ticks(h, live, [50] * 200, monkeypatch) >= 198  # 10 s: at most 19.9 x 10 + 1
+
+
+def test_the_send_budget_still_thins_frames_on_average(monkeypatch):
+    h = host.RuntimeHost(tick_hz=20)
+    live = busy(h)
+    live.viewers = int(host.FRAME_SENDS_PER_S / 15)  # 15 frames a second each
+    assert ticks(h, live, [50] * 200, monkeypatch) in (150, 151)  # 10 s
