@@ -64,8 +64,8 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = host.group_name(self.sandbox_id)
         self.held = []
-        await fanout.join(self.group, self)  # with Redis: one membership per process
-        await host.join(self.sandbox_id, self.send_frame)
+        await fanout.join(self.group, self)  # one group membership per process
+        await host.join(self.sandbox_id)
         await self.send_snapshot()
         while self.held:  # frames held meanwhile go out in order; new ones queue behind
             await self.send_if_newer(self.held.pop(0))
@@ -74,7 +74,7 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.group:
             await fanout.leave(self.group, self)
-            await host.leave(self.sandbox_id, self.send_frame)
+            await host.leave(self.sandbox_id)
             self.group = ""
 
     # -- incoming ------------------------------------------------------------------------
@@ -142,7 +142,7 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "id": ref, "error": message})
 
     async def send_frame(self, text: str) -> None:
-        """Send one frame, already JSON (the embedded host calls this directly)."""
+        """Send one frame, already JSON."""
         if self.held is not None:
             self.held.append(text)
         elif self.floor:

@@ -1,15 +1,15 @@
 """One group membership per serving process, fanned out to that process's sockets.
 
-With Redis (several daphne processes and `manage.py runhost`), the host sends each
-frame to the sandbox's group once. If every socket joined the group itself, channels-
-redis would store one copy of the frame per socket (200 copies for 200 watchers), and
-each serving process would pop them one Redis round trip at a time and queue each to its
-consumer: per-frame cost grows with the viewer count, and 100 sockets connecting at once
-exhausted the Redis connection pool (bench/class_bench.py). Here each process joins the
-group with one channel of its own (`Hub`) and hands every message to its local sockets
-directly, as the embedded host does: Redis carries one copy per process per frame.
+The host sends each frame to the sandbox's group once. If every socket joined the group
+itself, the layer would carry one copy of the frame per socket (200 copies for 200
+watchers): channels-redis would store each and every serving process pop them one Redis
+round trip at a time (100 sockets connecting at once exhausted the Redis connection pool,
+bench/class_bench.py); the in-memory layer would make a task, a queue entry and a deep
+copy per socket per frame (seconds of latency at 200 watchers, bench/live_bench.py).
+Here each process joins the group with one channel of its own (`Hub`) and hands every
+message to its local sockets directly: the layer carries one copy per process per frame,
+with the in-memory layer (embedded, one process) as with Redis.
 
-Embedded (in-memory layer, one process), sockets join the group themselves as before.
 Leaves out back-pressure per socket: a socket that cannot take a frame is dropped.
 """
 
@@ -20,7 +20,6 @@ import logging
 from typing import Any
 
 from channels.layers import get_channel_layer
-from django.conf import settings
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +81,6 @@ _lock = asyncio.Lock()
 
 async def join(group: str, consumer: Any) -> None:
     """`consumer` (a connected socket) receives the group's frames and kicks."""
-    if settings.BP_RUNTIME_IN_PROCESS:
-        await consumer.channel_layer.group_add(group, consumer.channel_name)
-        return
     async with _lock:
         hub = _hubs.get(group)
         if hub is None:
@@ -95,9 +91,6 @@ async def join(group: str, consumer: Any) -> None:
 
 async def leave(group: str, consumer: Any) -> None:
     """The socket left; the process leaves the group with its last socket."""
-    if settings.BP_RUNTIME_IN_PROCESS:
-        await consumer.channel_layer.group_discard(group, consumer.channel_name)
-        return
     async with _lock:
         hub = _hubs.get(group)
         if hub is None:

@@ -1,27 +1,28 @@
 """The runtime host: owns the live SandboxRuntimes, applies commands, ticks, sends frames.
 
-Views and the WebSocket consumer talk to it only through `call(sandbox_id, command)`
-(or `call_sync` from sync code). Two ways to run it:
+Views and the WebSocket consumer talk to it only through the channel layer, with
+`call(sandbox_id, command)` (or `call_sync` from sync code): the command goes to the
+channel "bp-runtime" as `{"type": "runtime.command", "sandbox", "command", "reply"}`
+and the answer comes back on the reply channel as `{"type": "runtime.reply", "result"}`.
+Viewers arriving and leaving are `{"type": "runtime.viewers", "sandbox", "delta"}`.
+The same code runs two ways:
 
-- embedded (settings.BP_RUNTIME_IN_PROCESS, the default with the in-memory channel
-  layer): one host per serving process, started lazily in the serving event loop by
-  `ensure_host_started()` on the first `call` or WebSocket connect; `call` hands the
-  command to it directly (the in-memory layer's queues belong to one event loop, and a
-  sync view under the test client runs in a loop of its own).
-- separate (`python manage.py runhost`, with REDIS_URL): the host receives
-  `{"type": "runtime.command", "sandbox", "command", "reply"}` on the channel
-  "bp-runtime" and answers `{"type": "runtime.reply", "result"}` on the reply channel.
+- embedded (settings.BP_RUNTIME_IN_PROCESS, the default, with the in-memory channel
+  layer): the serving process runs the host itself, started lazily in its event loop by
+  `ensure_host_started()` on the first `call` or WebSocket connect. (A sync view under
+  Django's test client runs in an event loop of its own that ends with the call; the
+  host's loops end with it and start again in the next one, its runtimes kept.)
+- separate (`python manage.py runhost`, with REDIS_URL): one host process serves every
+  daphne process over channels-redis.
 
-Frames are encoded to JSON once for all viewers. A separate host sends them to the group
-f"sb-{id}" as `{"type": "frame.message", "text"}`; the embedded host hands them straight
-to the viewers connected to its own process (`join`), because the channel-layer path
-costs a task, a queue, a deep copy and a thread hop per viewer per frame — measured
-(bench/live_bench.py) at seconds of latency with 200 viewers, against tens of ms direct.
-Frames go out each tick for a sandbox with viewers or activity (at most
-FRAME_SENDS_PER_S deliveries a second in all), and at least once a second (a heartbeat)
-while it has viewers. Runtimes are unloaded when idle; sandboxes unseen for
-BP_IDLE_MINUTES are deleted. Every command and tick is guarded: an error is logged and
-answered, and the loop goes on.
+Frames are encoded to JSON once and sent to the sandbox's group f"sb-{id}" as one
+`{"type": "frame.message", "text"}` per frame; each serving process is one member of the
+group and hands the frame to its own sockets (`playground.fanout`), so a frame costs the
+layer one message per process, not one per viewer. Frames go out each tick for a sandbox
+with viewers or activity (at most FRAME_SENDS_PER_S deliveries a second in all), and at
+least once a second (a heartbeat) while it has viewers. Runtimes are unloaded when idle;
+sandboxes unseen for BP_IDLE_MINUTES are deleted. Every command and tick is guarded: an
+error is logged and answered, and the loop goes on.
 
 A sandbox on a real broker (`Sandbox.backend`, see `playground.backend_choice`) makes
 blocking network calls: its load, commands, ticks and close run on REAL_POOL threads
@@ -38,7 +39,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -115,15 +115,11 @@ class RuntimeHost:
         caps: Caps | None = None,
         tick_hz: int | None = None,
         unload_after: float = UNLOAD_AFTER,
-        direct: bool = False,
     ) -> None:
         self.caps = caps or caps_from_settings()
         self.tick_hz = tick_hz or settings.BP_TICK_HZ
         self.unload_after = unload_after
         self.live: dict[str, Live] = {}
-        #: embedded mode: frames go straight to this process's viewers (see `attach`)
-        self.direct = direct
-        self.local: dict[str, set[Callable[[str], Awaitable[None]]]] = {}
         self._lock = threading.RLock()  # sync views may reach the host from other threads
         self._loading: dict[str, threading.Lock] = {}
 
@@ -248,20 +244,6 @@ class RuntimeHost:
             live.viewers = max(0, live.viewers + delta)
             live.last_active = time.monotonic()
 
-    async def attach(self, sandbox_id: str, send: Callable[[str], Awaitable[None]]) -> None:
-        """A viewer in this process: frames go to `send(text)` directly."""
-        self.local.setdefault(sandbox_id, set()).add(send)
-        await self.viewers(sandbox_id, +1)
-
-    async def detach(self, sandbox_id: str, send: Callable[[str], Awaitable[None]]) -> None:
-        """The viewer left."""
-        senders = self.local.get(sandbox_id, set())
-        if send in senders:
-            senders.discard(send)
-            await self.viewers(sandbox_id, -1)
-        if not senders:
-            self.local.pop(sandbox_id, None)
-
     async def handle(self, message: dict[str, Any]) -> None:
         """One message from the "bp-runtime" channel."""
         kind = message.get("type")
@@ -301,24 +283,12 @@ class RuntimeHost:
     async def _deliver(self, layer: Any, sandbox_id: str, text: str | None) -> int:
         if text is None:
             return 0
-        if self.direct:
-            await self._send_local(sandbox_id, text)
-            return 1
         try:
             await layer.group_send(group_name(sandbox_id), {"type": "frame.message", "text": text})
             return 1
         except Exception:
             log.exception("sending a frame of sandbox %s failed", sandbox_id)
             return 0
-
-    async def _send_local(self, sandbox_id: str, text: str) -> None:
-        """Hand the frame to each viewer in this process (no task, queue or copy each)."""
-        for send in list(self.local.get(sandbox_id, ())):
-            try:
-                await send(text)
-            except Exception:
-                log.info("dropping a viewer of sandbox %s that could not take a frame", sandbox_id)
-                await self.detach(sandbox_id, send)
 
     def frame_interval(self) -> float:
         """Seconds between frames to one sandbox: the tick, or longer with many viewers.
@@ -466,7 +436,7 @@ class _Process:
 def local_host() -> RuntimeHost:
     """This process's host (created on first use)."""
     if _Process.host is None:
-        _Process.host = RuntimeHost(direct=True)
+        _Process.host = RuntimeHost()
     return _Process.host
 
 
@@ -480,7 +450,7 @@ def ensure_host_started() -> RuntimeHost:
         asyncio.get_running_loop()
     except RuntimeError:
         return host
-    _Process.task = asyncio.create_task(host.serve(listen=False), name="bp-runtime-host")
+    _Process.task = asyncio.create_task(host.serve(listen=True), name="bp-runtime-host")
     return host
 
 
@@ -500,13 +470,9 @@ async def stop_host() -> None:
 
 
 async def call(sandbox_id: str, command: dict[str, Any], timeout: float = 5) -> dict[str, Any]:
-    """Send one command to the sandbox's runtime and wait for its answer."""
+    """Send one command to the sandbox's runtime over the channel layer; its answer."""
     if settings.BP_RUNTIME_IN_PROCESS:
-        host = ensure_host_started()
-        try:
-            return await asyncio.wait_for(host.command(sandbox_id, command), timeout)
-        except TimeoutError:
-            return dict(NO_ANSWER)
+        ensure_host_started()
     layer = get_channel_layer()
     reply = await layer.new_channel()
     message = {"type": "runtime.command", "sandbox": sandbox_id, "command": command}
@@ -523,19 +489,18 @@ def call_sync(sandbox_id: str, command: dict[str, Any], timeout: float = 5) -> d
     return async_to_sync(call)(sandbox_id, command, timeout)
 
 
-async def join(sandbox_id: str, send: Callable[[str], Awaitable[None]]) -> None:
-    """A viewer connected: embedded, frames go to `send(text)`; else the group carries them."""
-    if settings.BP_RUNTIME_IN_PROCESS:
-        await ensure_host_started().attach(sandbox_id, send)
-        return
-    message = {"type": "runtime.viewers", "sandbox": sandbox_id, "delta": 1}
-    await get_channel_layer().send(CHANNEL, message)
+async def join(sandbox_id: str) -> None:
+    """A viewer of the sandbox connected (its socket joined the group: `fanout.join`)."""
+    await _viewers(sandbox_id, +1)
 
 
-async def leave(sandbox_id: str, send: Callable[[str], Awaitable[None]]) -> None:
-    """The viewer that `join`ed with `send` left."""
+async def leave(sandbox_id: str) -> None:
+    """A viewer of the sandbox left."""
+    await _viewers(sandbox_id, -1)
+
+
+async def _viewers(sandbox_id: str, delta: int) -> None:
     if settings.BP_RUNTIME_IN_PROCESS:
-        await local_host().detach(sandbox_id, send)
-        return
-    message = {"type": "runtime.viewers", "sandbox": sandbox_id, "delta": -1}
+        ensure_host_started()
+    message = {"type": "runtime.viewers", "sandbox": sandbox_id, "delta": delta}
     await get_channel_layer().send(CHANNEL, message)

@@ -133,6 +133,28 @@ async def test_a_separate_host_sends_frames_to_the_sandbox_group_as_json_text():
     assert frame["sandbox"] == sb.id and frame["type"] == "frame" and frame["wall"] > 0
 
 
+async def test_the_embedded_host_takes_commands_and_viewers_through_the_channel_layer():
+    sb = await new_sandbox()
+    layer, seen = get_channel_layer(), []
+    send = layer.send
+
+    async def recording(channel, message):
+        seen.append((channel, message["type"]))
+        await send(channel, message)
+
+    layer.send = recording
+    try:
+        assert (await host.call(sb.id, {"op": "queue.declare", "name": "q"}))["ok"]
+        await host.join(sb.id)
+        await asyncio.sleep(0.05)
+    finally:
+        del layer.send
+    assert (host.CHANNEL, "runtime.command") in seen
+    assert (host.CHANNEL, "runtime.viewers") in seen
+    assert any(kind == "runtime.reply" for _, kind in seen)
+    assert host.local_host().live[sb.id].viewers == 1
+
+
 def ticks(h: host.RuntimeHost, live: host.Live, gaps_ms: list[float], monkeypatch) -> int:
     """Frames sent by ticks `gaps_ms` apart (a fake clock), the producer busy throughout."""
     clock = [1000.0]

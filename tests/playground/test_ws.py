@@ -190,3 +190,25 @@ async def test_bad_json_and_unknown_actions_get_an_error_not_a_crash():
         assert (await receive(comm, "pong"))["id"] == 5
     finally:
         await comm.disconnect()
+
+
+async def test_sockets_in_one_process_are_one_member_of_the_group_and_all_get_frames():
+    sb = await new_sandbox()
+    sockets = [connect(sb.id, owner="alice") for _ in range(3)]
+    try:
+        for comm in sockets:
+            assert (await comm.connect())[0]
+            await comm.receive_json_from(3)  # the snapshot
+        members = get_channel_layer().groups[host.group_name(sb.id)]
+        assert len(members) == 1  # the frames cross the in-memory layer once per process
+        assert (await command(sockets[0], 1, op="queue.declare", name="jobs"))["ok"]
+        for comm in sockets:
+            async with asyncio.timeout(3):
+                while True:
+                    frame = await receive(comm, "frame")
+                    if any(q["name"] == "jobs" for q in frame["amqp"]["queues"]):
+                        break
+    finally:
+        for comm in sockets:
+            await comm.disconnect()
+    assert host.group_name(sb.id) not in get_channel_layer().groups  # the last one left
