@@ -10,7 +10,9 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from playground import gctune  # noqa: E402
 from playground.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -21,3 +23,5 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+gctune.tune(settings.BP_GC_THRESHOLD)  # the app is loaded: freeze it, rarer full collections

@@ -124,6 +124,9 @@ BP_MAX_PUBLISH_RATE = envint("BP_MAX_PUBLISH_RATE", 2_000, minimum=1)
 BP_EVENT_HISTORY = envint("BP_EVENT_HISTORY", 5_000, minimum=100)
 BP_IDLE_MINUTES = envint("BP_IDLE_MINUTES", 60, minimum=1)
 BP_RUNTIME_IN_PROCESS = envbool("BP_RUNTIME_IN_PROCESS", not REDIS_URL)
+# Serving processes: young-generation GC threshold after freezing the loaded app (see
+# playground/gctune.py); 0 keeps CPython's defaults.
+BP_GC_THRESHOLD = envint("BP_GC_THRESHOLD", 10_000, minimum=0)
 
 LOGGING = {
     "version": 1,

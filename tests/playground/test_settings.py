@@ -48,3 +48,20 @@ def test_envint_refuses_out_of_range(monkeypatch):
     monkeypatch.setenv("X_INT", "7")
     with pytest.raises(BadSetting):
         envint("X_INT", 1, minimum=1, maximum=5)
+
+
+def test_gc_tuning_freezes_the_loaded_app_and_raises_the_young_threshold():
+    import gc
+
+    from playground import gctune
+
+    before = gc.get_threshold()
+    try:
+        gctune.tune(0)
+        assert gc.get_threshold() == before  # 0 leaves CPython's settings alone
+        gctune.tune(12_345)
+        assert gc.get_threshold()[0] == 12_345
+        assert gc.get_freeze_count() > 10_000  # modules, classes, functions: permanent now
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

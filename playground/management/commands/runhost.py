@@ -11,6 +11,7 @@ import asyncio
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from playground import gctune
 from playground.host import RuntimeHost
 
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
                 "BP_RUNTIME_IN_PROCESS is true, so the serving process runs its own host; "
                 "set REDIS_URL (and BP_RUNTIME_IN_PROCESS=false) to run it separately."
             )
+        gctune.tune(settings.BP_GC_THRESHOLD)
         self.stdout.write(f"runtime host ticking at {settings.BP_TICK_HZ} Hz")
         try:
             asyncio.run(RuntimeHost().serve(listen=True))
