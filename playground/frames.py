@@ -89,10 +89,11 @@ def sample(items: list, k: int, rng: random.Random) -> list:
     (published, routed, enqueued...), and a plain stride can alias with the pattern
     and show only one kind. The RNG is seeded, so the sample is deterministic.
     """
-    if len(items) <= k:
+    n = len(items)
+    if n <= k:
         return list(items)
-    stride = len(items) / k
-    return [items[min(len(items) - 1, int((i + rng.random()) * stride))] for i in range(k)]
+    bounds = [i * n // k for i in range(k + 1)]  # integer strata: none empty, none overlap
+    return [items[lo + int(rng.random() * (hi - lo))] for lo, hi in zip(bounds, bounds[1:])]
 
 
 def moves(events: list[Event], limit: int, rng: random.Random | None = None) -> list[Move]:

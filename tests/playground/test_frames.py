@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from brokers.amqp.events import Delivered, Published, Routed
 from playground import frames
 
@@ -39,6 +41,13 @@ def test_moves_are_an_even_bounded_sample():
     ids = [int(m["msg"][1:]) for m in sample]
     assert ids == sorted(ids) and ids[0] < 200 and ids[-1] > 9_700
     assert frames.moves(events, 64) == sample
+
+
+def test_a_sample_never_shows_one_movement_twice():
+    for n in (65, 80, 100, 127, 129, 160, 1_000):  # strides just over 1 once picked twice
+        events = [published(i) for i in range(n)]
+        ids = [m["msg"] for m in frames.moves(events, 64, random.Random(n))]
+        assert len(ids) == 64 and len(set(ids)) == 64, n
 
 
 def test_the_log_keeps_the_newest_and_counts_the_rest():
