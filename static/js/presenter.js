@@ -2,7 +2,7 @@
 // Toggle with the ▣ Present button, the p key or ?present=1. In presenter mode:
 // space play/pause, → next narration step (one event when no scenario), ← back,
 // + / − speed, f full screen; everywhere: ? help, Esc closes it. Keys are ignored while
-// typing. Also the Share panel's open/close and Copy (delegated clicks).
+// typing. The Share panel and the top bar's menus are menus.js.
 import { positionOf } from "./controls.js";
 
 const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20];
@@ -123,24 +123,5 @@ window.addEventListener(
 toggle?.addEventListener("click", () => setPresenting(!body.classList.contains("presenting")));
 $("help-open")?.addEventListener("click", openHelp);
 $("help-close")?.addEventListener("click", closeHelp);
-
-// The Share panel: opened by its htmx button, closed by its Close button or Esc; Copy.
-document.addEventListener("click", (event) => {
-  const target = event.target instanceof Element ? event.target : null;
-  const opener = target?.closest("#share-open");
-  if (opener) $("share-panel")?.removeAttribute("hidden");
-  // data-close and data-copy hold a selector; an empty one names nothing (and would throw)
-  const closer = target?.closest("[data-close]:not([data-close=''])");
-  if (closer) document.querySelector(closer.dataset.close)?.setAttribute("hidden", "");
-  const copier = target?.closest("[data-copy]:not([data-copy=''])");
-  if (copier) {
-    const field = document.querySelector(copier.dataset.copy);
-    field?.select();
-    navigator.clipboard?.writeText(field?.value || "").then(
-      () => (copier.textContent = "Copied ✓"),
-      () => (copier.textContent = "Select + Ctrl+C"),
-    );
-  }
-});
 
 if (new URLSearchParams(location.search).get("present") === "1") setPresenting(true);

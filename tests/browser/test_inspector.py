@@ -72,6 +72,7 @@ def test_kafka_tape_cell_opens_the_record(page, server):  # noqa: F811
 
 def test_compare_view_shows_both_sides_and_the_counters(page, server):  # noqa: F811
     start_sandbox(page, server)
+    page.locator("#sandbox-menu > summary").click()  # the top bar's Sandbox menu holds it
     page.get_by_role("link", name="RabbitMQ vs Kafka").click()
     page.wait_for_selector("table.contrast")
     page.get_by_role("link", name="Fanout to two queues vs one topic read by two groups").click()
