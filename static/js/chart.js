@@ -52,6 +52,9 @@ export class Chart {
     this.values.clear();
     this.keys = [];
     this.lastNow = null;
+    // the old plot has a series per old key: fed the new, shorter data it would throw
+    this.plot?.destroy();
+    this.plot = null;
   }
 
   data() {
