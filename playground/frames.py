@@ -93,7 +93,8 @@ def sample(items: list, k: int, rng: random.Random) -> list:
     if n <= k:
         return list(items)
     bounds = [i * n // k for i in range(k + 1)]  # integer strata: none empty, none overlap
-    return [items[lo + int(rng.random() * (hi - lo))] for lo, hi in zip(bounds, bounds[1:])]
+    strata = zip(bounds[:-1], bounds[1:], strict=True)
+    return [items[lo + int(rng.random() * (hi - lo))] for lo, hi in strata]
 
 
 def moves(events: list[Event], limit: int, rng: random.Random | None = None) -> list[Move]:
