@@ -10,6 +10,8 @@ Here each process joins the group with one channel of its own (`Hub`) and hands 
 message to its local sockets directly: the layer carries one copy per process per frame,
 with the in-memory layer (embedded, one process) as with Redis.
 
+Both layers forget a group membership a day after it was added (`group_expiry`), so a
+hub adds itself again every REFRESH seconds: a sandbox watched for days keeps its frames.
 Leaves out back-pressure per socket: a socket that cannot take a frame is dropped.
 """
 
@@ -23,6 +25,8 @@ from channels.layers import get_channel_layer
 
 log = logging.getLogger(__name__)
 
+#: seconds between a hub's renewals of its group membership (the layers expire it in a day)
+REFRESH = 3600.0
 #: message types a hub hands to its sockets, and the consumer method each one calls
 HANDLED = {"frame.message": "frame_message", "watch.revoked": "watch_revoked"}
 
@@ -35,16 +39,19 @@ class Hub:
         self.members: set[Any] = set()
         self.channel = ""
         self.task: asyncio.Task | None = None
+        self.renewing: asyncio.Task | None = None
 
     async def start(self) -> None:
         layer = get_channel_layer()
         self.channel = await layer.new_channel()
         await layer.group_add(self.group, self.channel)
         self.task = asyncio.create_task(self._loop(layer), name=f"bp-hub-{self.group}")
+        self.renewing = asyncio.create_task(self._renew(layer), name=f"bp-hub-renew-{self.group}")
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        for task in (self.task, self.renewing):
+            if task is not None:
+                task.cancel()
         try:
             await get_channel_layer().group_discard(self.group, self.channel)
         except Exception:
@@ -61,6 +68,14 @@ class Hub:
                 await asyncio.sleep(0.5)
                 continue
             await self.deliver(message)
+
+    async def _renew(self, layer: Any) -> None:
+        while True:
+            await asyncio.sleep(REFRESH)
+            try:
+                await layer.group_add(self.group, self.channel)
+            except Exception:
+                log.exception("renewing group %s failed", self.group)
 
     async def deliver(self, message: dict[str, Any]) -> None:
         """Hand one group message to every local socket (no task, queue or copy each)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
+from channels.layers import get_channel_layer
 from django.test import Client
 
 from playground import fanout
@@ -115,6 +117,24 @@ def test_a_hub_hands_each_message_to_every_local_socket_and_drops_a_broken_one()
     asyncio.run(hub.deliver({"type": "watch.revoked"}))
     asyncio.run(hub.deliver({"type": "something.else"}))
     assert good.got == ["f1", "revoked"] and hub.members == {good}
+
+
+def test_a_hub_renews_its_group_membership_before_the_layer_expires_it(monkeypatch):
+    monkeypatch.setattr(fanout, "REFRESH", 0.01)
+
+    async def scenario():
+        layer = get_channel_layer()
+        hub = fanout.Hub("sb-renew")
+        await hub.start()
+        try:
+            members = layer.groups["sb-renew"]
+            members[hub.channel] = 0.0  # joined in 1970: the next clean-up would drop it
+            await asyncio.sleep(0.05)
+            assert members[hub.channel] > time.time() - 5
+        finally:
+            await hub.stop()
+
+    asyncio.run(scenario())
 
 
 # -- views ---------------------------------------------------------------------------------
