@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import json
 import logging
 import threading
@@ -450,7 +451,12 @@ def ensure_host_started() -> RuntimeHost:
         asyncio.get_running_loop()
     except RuntimeError:
         return host
-    _Process.task = asyncio.create_task(host.serve(listen=True), name="bp-runtime-host")
+    # A fresh context: started from a sync view (async_to_sync on the serving loop), the
+    # task would inherit that view's thread executor, gone once the view returns, and
+    # every later database_sync_to_async in the host would fail.
+    _Process.task = asyncio.create_task(
+        host.serve(listen=True), name="bp-runtime-host", context=contextvars.Context()
+    )
     return host
 
 

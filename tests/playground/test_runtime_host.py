@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
@@ -198,3 +199,20 @@ def test_the_send_budget_still_thins_frames_on_average(monkeypatch):
     live = busy(h)
     live.viewers = int(host.FRAME_SENDS_PER_S / 15)  # 15 frames a second each
     assert ticks(h, live, [50] * 200, monkeypatch) in (150, 151)  # 10 s
+
+
+async def test_the_embedded_host_outlives_the_sync_view_that_started_it():
+    """Under daphne a sync view reaches the host from a worker thread (async_to_sync runs
+    `call` on the main loop); the host it starts must not keep that thread's executor,
+    which is gone once the view returns (it broke every later save)."""
+    sb = await new_sandbox()
+
+    async def view(name: str) -> dict:
+        async with ThreadSensitiveContext():  # as Django's ASGIHandler runs each request
+            command = {"op": "queue.declare", "name": name}
+            return await sync_to_async(host.call_sync)(sb.id, command)
+
+    first, second = await view("a"), await view("b")
+    assert first == {"ok": True, "name": "a"} and second == {"ok": True, "name": "b"}
+    saved = await database_sync_to_async(Sandbox.objects.get)(id=sb.id)
+    assert set(saved.spec["queues"]) == {"a", "b"}
