@@ -193,11 +193,15 @@ def counter_rows(played: Played, preset: compare.Preset) -> list[dict[str, Any]]
 
 
 def load_commands(preset: compare.Preset) -> list[dict[str, Any]]:
-    """What "Load into my sandbox" runs: reset, both topologies, then the stream."""
+    """What "Load into my sandbox" runs: reset, both topologies, the stream, and the
+    timeline's actions scheduled at their times from the stream's start. Time stands
+    still while it loads, so everything starts at the same virtual instant."""
     return [
+        {"op": "time.pause"},
         {"op": "sandbox.reset"},
         *preset.amqp,
         *preset.kafka,
         *compare.stream_commands(preset),
+        *({"op": "time.at", "after": at, "command": cmd} for at, cmd in preset.actions),
         {"op": "time.play"},
     ]

@@ -6,10 +6,14 @@ frame (the newest history in its log) without disturbing what the next tick send
 `message.trace` (an addition to the protocol) answers with the history's events about
 one message, for the inspector's "why did this message land here?". `sandbox.load`
 replaces the topology (and seed) with an imported spec that was already checked.
+`time.at` runs a command `after` virtual seconds from now, on the engine's clock (so a
+loaded comparison crashes its consumer at t=2 exactly, and replays alike); a rebuild
+drops what was scheduled, and so does a runtime unload (it is not part of the spec).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from playground import protocol
@@ -18,6 +22,11 @@ from playground.runtime.fields import CommandError, Fields
 
 if TYPE_CHECKING:
     from playground.runtime.core import SandboxRuntime
+
+log = logging.getLogger(__name__)
+#: what `time.at` may not schedule: time itself, the whole sandbox, narration, reads
+UNSCHEDULABLE = ("time.", "sandbox.", "scenario.", "message.")
+MAX_AFTER = 3600.0
 
 
 def play(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
@@ -87,12 +96,36 @@ def trace(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"events": rt.trace(msg, limit)}
 
 
+def at(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
+    from playground.runtime.core import HANDLERS
+
+    after = f.number("after", None, 0.0, MAX_AFTER)
+    command = f.mapping("command")
+    op = command.get("op")
+    if not isinstance(op, str) or op not in HANDLERS:
+        raise CommandError(f"time.at needs a command with a known op, not {op!r}.", "command")
+    if op.startswith(UNSCHEDULABLE):
+        raise CommandError(f"time.at schedules engine commands; {op} cannot wait.", "command")
+    backend, due = rt.backend, rt.clock.now + after
+
+    def fire() -> None:
+        if rt.backend is not backend:  # rebuilt since: the topology it meant is gone
+            return
+        reply = rt.apply(command)
+        if not reply["ok"]:
+            log.info("scheduled %s at t=%.3f refused: %s", op, due, reply.get("error"))
+
+    rt.clock.at(due, fire)
+    return {"at": due}
+
+
 # op -> (handler, whether success changes the spec)
 HANDLERS = {
     "time.play": (play, True),
     "time.pause": (pause, True),
     "time.step": (step, True),
     "time.speed": (speed, True),
+    "time.at": (at, False),
     "sandbox.reset": (reset, True),
     "sandbox.load": (load, True),
     "sandbox.snapshot": (snapshot, False),

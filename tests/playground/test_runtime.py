@@ -326,3 +326,29 @@ def test_every_protocol_op_has_a_handler_and_nothing_else_does():
     from playground.runtime.core import HANDLERS
 
     assert set(HANDLERS) == set(protocol.ALL_OPS)
+
+
+def test_time_at_runs_a_command_on_the_virtual_clock_and_refuses_what_cannot_wait():
+    rt = SandboxRuntime(1)
+    ok(rt, op="queue.declare", name="work")
+    ok(rt, op="consumer.add", queue="work", tag="c1")
+    crash = {"op": "consumer.crash", "tag": "c1"}
+    assert ok(rt, op="time.at", after=2.0, command=crash)["at"] == 2.0
+    rt.advance(1.9)
+    assert not [e for e in rt.history if e.kind == "consumer_crashed"]
+    rt.advance(0.2)
+    crashed = [e for e in rt.history if e.kind == "consumer_crashed"]
+    assert len(crashed) == 1 and crashed[0].t == 2.0
+    assert refused(rt, op="time.at", after=1, command={"op": "sandbox.reset"})["field"] == "command"
+    assert refused(rt, op="time.at", after=1, command={"op": "nope"})["field"] == "command"
+    assert refused(rt, op="time.at", after=-1, command={"op": "time.play"})["field"] == "after"
+
+
+def test_time_at_is_dropped_by_a_rebuild():
+    rt = SandboxRuntime(1)
+    ok(rt, op="queue.declare", name="work")
+    ok(rt, op="time.at", after=1.0, command={"op": "queue.delete", "name": "work"})
+    ok(rt, op="sandbox.reset")
+    ok(rt, op="queue.declare", name="work")
+    rt.advance(2.0)
+    assert [q["name"] for q in rt.backend.describe()["amqp"]["queues"]] == ["work"]

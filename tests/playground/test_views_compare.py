@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from playground import compare, ui_state
+from playground import compare, host, ui_state
 from playground.compare_view import play
 from playground.models import Sandbox
 from tests.playground.test_views import HX, start
@@ -52,3 +52,18 @@ def test_loading_a_preset_builds_both_topologies_and_the_stream(client, sandbox)
 def test_the_compare_page_is_owner_only(client, sandbox):
     assert Client().get(f"/s/{sandbox.id}/compare/").status_code == 404
     assert Client().post(f"/s/{sandbox.id}/compare/load/", {"preset": "fanout"}).status_code == 404
+
+
+def test_a_loaded_preset_plays_its_timeline_in_the_sandbox(client, sandbox):
+    preset = compare.PRESETS["crash"]
+    crash_at = next(at for at, cmd in preset.actions if cmd["op"] == "consumer.crash")
+    response = client.post(f"/s/{sandbox.id}/compare/load/", {"preset": "crash"}, **HX)
+    assert response.status_code == 200
+    runtime = host.local_host().live[sandbox.id].runtime
+    runtime.advance(crash_at + 1.0)
+    kinds = {(e.kind, getattr(e, "consumer_tag", None)) for e in runtime.history}
+    assert ("consumer_crashed", "worker") in kinds and ("consumer_restarted", "worker") in kinds
+    crash = next(e for e in runtime.history if e.kind == "consumer_crashed")
+    stream = next(e for e in runtime.history if e.kind == "published")  # the stream's start
+    assert crash.t - stream.t == pytest.approx(crash_at, abs=1e-6)
+    assert any(e.kind == "member_crashed" for e in runtime.history)
