@@ -38,9 +38,11 @@ from brokers.real.rabbitmq_consumer import Consumer, Delivery
 from brokers.real.rabbitmq_messages import MSG_HEADER, MessageOps
 from brokers.real.rabbitmq_settle import SettleOps
 from brokers.real.rabbitmq_topology import TopologyOps
+from brokers.real.rabbitmq_window import PublishWindow
 
 DEPTH_INTERVAL = 0.25  # seconds between queue depth polls
 MAX_IN_FLIGHT = 1000  # publishes queued for the control thread before basic_publish waits
+RESUME_AT = 500  # a waiting basic_publish goes on once this few are left unconfirmed
 
 
 class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
@@ -72,7 +74,7 @@ class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
         self._ctag = 0
         self._counts: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
-        self._in_flight = threading.BoundedSemaphore(MAX_IN_FLIGHT)
+        self._window = PublishWindow(MAX_IN_FLIGHT, RESUME_AT)
         self._outbox: collections.deque[tuple] = collections.deque()  # for the control thread
         self._outbox_posted = False  # a `_publish_outbox` is queued on the control thread
         self._last_depth_poll = 0.0
@@ -85,7 +87,7 @@ class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
             loop.start_and_wait()
         except (pe.AMQPError, OSError) as exc:
             raise Disconnected(explain(exc, self.url)) from None
-        self._in_flight = threading.BoundedSemaphore(MAX_IN_FLIGHT)  # posts to a dead loop are gone
+        self._window = PublishWindow(MAX_IN_FLIGHT, RESUME_AT)  # posts to a dead loop are gone
         self._outbox.clear()
         self._outbox_posted = False
         self.control = loop
@@ -99,6 +101,10 @@ class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
     def connected(self) -> bool:
         """Whether the control connection is up."""
         return self.control is not None and self.control.alive
+
+    def _lost(self) -> str:
+        """Why the control connection is down, or "" while it is up."""
+        return "" if self.connected else self.lost_reason
 
     @property
     def lost_reason(self) -> str:

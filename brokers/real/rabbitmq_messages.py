@@ -69,6 +69,7 @@ class MessageOps:
         real_props = _real_properties(properties, msg)
         key = self.names.queue(routing_key) if exchange == "" else routing_key
         real_exchange = self._exchange(exchange)
+        self._window.take(self._lost)  # before Published: a publish that gives up leaves none
         sink = self.sink
         sink.put(
             ev.Published.make(
@@ -81,8 +82,6 @@ class MessageOps:
                 mandatory=mandatory,
             )
         )
-        if not self._in_flight.acquire(timeout=30):
-            raise Disconnected("RabbitMQ has not confirmed 1000 publishes for 30s")
         # Publishing is pipelined: the control thread waits for each confirm while the
         # caller prepares the next message; confirms and returns arrive as events.
         self._outbox.append(
@@ -116,7 +115,7 @@ class MessageOps:
             outcome, reason = "nacked", self.names.scrub(exc.reply_text)
             self._open_channel(self.control.connection)
         finally:
-            self._in_flight.release()
+            self._window.settle()
         sink = self.sink
         if outcome == "returned":
             sink.put(
@@ -128,7 +127,7 @@ class MessageOps:
         """Forget publishes the control thread will never take (its connection is gone)."""
         while self._outbox:
             self._outbox.popleft()
-            self._in_flight.release()
+            self._window.settle()
 
     # -- consumers -----------------------------------------------------------------------
     def basic_consume(

@@ -14,6 +14,7 @@ from brokers.amqp.api import Properties
 from brokers.errors import Disconnected, NotFound, ValidationError
 from brokers.real.backend import make_backend, probe
 from brokers.real.management import management_get, management_request
+from brokers.real.rabbitmq import MAX_IN_FLIGHT
 
 pytestmark = pytest.mark.real
 MGMT = os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
@@ -115,6 +116,21 @@ def test_it_returns_unroutable_mandatory_messages_with_312_and_confirms_them(bac
     returned = kinds(events, "returned")
     assert [(r.msg, r.reply_code, r.reply_text) for r in returned] == [(msg, 312, "NO_ROUTE")]
     assert kinds(events, "confirmed")[0].ack is True
+
+
+def test_a_burst_past_the_publish_window_is_confirmed_in_order_before_the_next_command(backend):
+    api = backend.amqp
+    api.queue_declare("q")
+    n = MAX_IN_FLIGHT + 500  # basic_publish waits for confirms at least once
+    msgs = [api.basic_publish("", "q", f"{i}") for i in range(n)]
+    got = api.basic_get("q", auto_ack=True)  # queued behind every publish above
+    assert (got.msg, got.message_count) == (msgs[0], n - 1)
+    assert api.queue_delete("q") == n - 1
+    events = backend.drain()
+    published = [e.msg for e in events if e.kind == "published"]
+    confirmed = [e.msg for e in events if e.kind == "confirmed"]
+    assert published == msgs and confirmed == msgs
+    assert [e.kind for e in events][-3:] == ["confirmed", "delivered", "queue_deleted"]
 
 
 def test_it_sends_unroutable_messages_to_the_alternate_exchange(backend):
