@@ -91,6 +91,30 @@ def test_compare_view_shows_both_sides_and_the_counters(page, server):  # noqa: 
     assert not page.errors
 
 
+# How many CSS px one SVG unit of a diagram takes on screen, and its node labels' size.
+DIAGRAM_SCALE = """(sel) => [...document.querySelectorAll(sel)].map((svg) => {
+  const scale = svg.getScreenCTM().a;
+  const label = svg.querySelector('.node .label');
+  return {width: svg.getBoundingClientRect().width, scale,
+          label_px: label ? parseFloat(getComputedStyle(label).fontSize) * scale : null};
+})"""
+
+
+def test_at_1280_each_compare_diagram_is_as_readable_as_the_sandbox_one(page, server):  # noqa: F811
+    page.set_viewport_size({"width": 1280, "height": 720})
+    start_sandbox(page, server)
+    [sandbox] = page.evaluate(DIAGRAM_SCALE, "svg#topology")
+    page.goto(page.url + "compare/?preset=fanout")
+    diagrams = page.evaluate(DIAGRAM_SCALE, "svg.topology.mini")
+    assert len(diagrams) == 2
+    for diagram in diagrams:
+        assert diagram["width"] >= 0.4 * 1280, diagram
+        assert diagram["scale"] >= sandbox["scale"], (diagram, sandbox)
+        assert diagram["label_px"] >= 12, diagram
+    shot(page, "compare-1280.png")  # the whole page: both sides, one above the other
+    assert not page.errors
+
+
 def test_code_panel_has_a_copy_button_and_the_queue_name(page, server):  # noqa: F811
     start_sandbox(page, server)
     build(page, "queue", name="invoices")
