@@ -2,8 +2,8 @@
 
 Reuses the daphne server of test_playground and the browser of test_classroom. The
 menus are <details> dropdowns: Enter or a click opens one, Escape or a click elsewhere
-closes it, and choosing an item does what the old top-bar button did. Screenshots go to
-artifacts/.
+closes it, and choosing an item does what the old top-bar button did. The bar's form
+controls use the page's font. Screenshots go to artifacts/.
 """
 
 from __future__ import annotations
@@ -39,6 +39,24 @@ def assert_one_line(page) -> None:
     assert all(item["right"] <= bar["width"] for item in items), items
 
 
+# Font of the bar and of each form control shown in it (not those in a closed menu).
+BAR_FONTS = """() => {
+  const bar = document.querySelector('header.topbar');
+  const font = (el) => { const s = getComputedStyle(el); return [s.fontSize, s.fontFamily]; };
+  return {bar: font(bar),
+          controls: [...bar.querySelectorAll('select, button, summary')]
+            .filter((el) => el.checkVisibility())
+            .map((el) => ({name: el.id || el.textContent.trim(), font: font(el)}))};
+}"""
+
+
+def assert_controls_use_the_bar_font(page) -> None:
+    fonts = page.evaluate(BAR_FONTS)
+    assert fonts["controls"], fonts
+    wrong = [c for c in fonts["controls"] if c["font"] != fonts["bar"]]
+    assert not wrong, (fonts["bar"], wrong)
+
+
 def menu(page, name: str):
     return page.locator(f"header.topbar details.menu#{name}")
 
@@ -49,6 +67,8 @@ def test_at_1280_the_top_bar_is_one_line_and_reset_is_in_the_sandbox_menu(browse
     start_sandbox(page, server)
     build(page, "queue", name="jobs")
     assert_one_line(page)
+    assert_controls_use_the_bar_font(page)
+    assert page.locator("#backend-select").is_visible()
     page.screenshot(path=str(ARTIFACTS / "topbar-1280.png"))
 
     # keyboard: Enter opens, Tab walks into it, Escape closes and gives the focus back
@@ -103,6 +123,7 @@ def test_in_presenter_mode_the_top_bar_is_one_line_and_its_menu_is_there(browser
     page.goto(page.url + "?present=1")
     page.wait_for_selector("body.presenting #conn[data-state='live']")
     assert_one_line(page)
+    assert_controls_use_the_bar_font(page)
     sandbox = menu(page, "sandbox-menu")
     sandbox.locator("summary").click()
     expect(sandbox.get_by_role("link", name="RabbitMQ vs Kafka")).to_be_visible()
