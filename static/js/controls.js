@@ -1,7 +1,10 @@
 // Time controls: play, pause, step, speed (log scale 0.1×–20×), clock and seed; keyboard
 // shortcuts for speakers (space, →, f). The buttons post through htmx (see sandbox.html).
+// The shortcuts (here and in presenter.js) wait while a control has the focus, so space
+// and Enter press a focused button or open a focused menu, as a keyboard user expects.
 const MIN = 0.1;
 const MAX = 20;
+const CONTROLS = "button, summary, a[href], input, select, textarea, [contenteditable]:not([contenteditable='false'])";
 
 // The slider runs 0–100 on a log scale, so 1× sits near the middle (views.speed_position).
 export function speedAt(position) {
@@ -14,6 +17,12 @@ export function positionOf(speed) {
 
 export function speedLabel(speed) {
   return (speed >= 10 ? speed.toFixed(0) : speed.toFixed(1).replace(/\.0$/, "")) + "×";
+}
+
+// Whether a key pressed on `target` belongs to it (a button, a menu, a link, a field),
+// not to the page's shortcuts. The page body and the diagram's nodes are not controls.
+export function onControl(target) {
+  return target instanceof Element && Boolean(target.closest(CONTROLS));
 }
 
 export class Controls {
@@ -50,8 +59,7 @@ export class Controls {
   }
 
   key(event) {
-    const target = event.target;
-    if (target.closest("input, textarea, select, [contenteditable]") || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (onControl(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === " ") {
       event.preventDefault();
       (this.paused ? this.play : this.pause)?.click();

@@ -1,9 +1,10 @@
 // Presenter mode and the classroom's keys: a large, keyboard-only view for a projector.
 // Toggle with the ▣ Present button, the p key or ?present=1. In presenter mode:
 // space play/pause, → next narration step (one event when no scenario), ← back,
-// + / − speed, f full screen; everywhere: ? help, Esc closes it. Keys are ignored while
-// typing. The Share panel and the top bar's menus are menus.js.
-import { positionOf } from "./controls.js";
+// + / − speed, f full screen; everywhere: ? help, Esc closes it. Keys other than Esc are
+// ignored while a button, menu, link or field has the focus (controls.onControl). The Share
+// panel and the top bar's menus are menus.js.
+import { onControl, positionOf } from "./controls.js";
 
 const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20];
 const $ = (id) => document.getElementById(id);
@@ -84,10 +85,6 @@ function changeSpeed(direction) {
   slider.dispatchEvent(new Event("change", { bubbles: true }));
 }
 
-function typing(target) {
-  return target instanceof Element && Boolean(target.closest("input, textarea, select, [contenteditable]"));
-}
-
 // Capture phase on window: runs before controls.js, which then never sees a handled key.
 window.addEventListener(
   "keydown",
@@ -97,7 +94,7 @@ window.addEventListener(
       if (closeHelp()) event.preventDefault();
       return;
     }
-    if (typing(event.target)) return;
+    if (onControl(event.target)) return;
     let handled = true;
     if (event.key === "?") {
       if (help && !help.hidden) closeHelp();

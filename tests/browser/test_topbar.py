@@ -1,12 +1,15 @@
 """The sandbox page's top bar on a 1280x720 projector: one line, the rarer actions in menus.
 
 Reuses the daphne server of test_playground and the browser of test_classroom. The
-menus are <details> dropdowns: Enter or a click opens one, Escape or a click elsewhere
-closes it, and choosing an item does what the old top-bar button did. The bar's form
-controls use the page's font. Screenshots go to artifacts/.
+menus are <details> dropdowns: Enter, space or a click opens one, Escape or a click
+elsewhere closes it, and choosing an item does what the old top-bar button did. The
+page's keys (space play/pause, f, p, ...) wait while a control has the focus. The bar's
+form controls use the page's font. Screenshots go to artifacts/.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -48,6 +51,7 @@ BAR_FONTS = """() => {
             .filter((el) => el.checkVisibility())
             .map((el) => ({name: el.id || el.textContent.trim(), font: font(el)}))};
 }"""
+PAUSED = "document.getElementById('paused-flag').hidden === {}"
 
 
 def assert_controls_use_the_bar_font(page) -> None:
@@ -55,6 +59,12 @@ def assert_controls_use_the_bar_font(page) -> None:
     assert fonts["controls"], fonts
     wrong = [c for c in fonts["controls"] if c["font"] != fonts["bar"]]
     assert not wrong, (fonts["bar"], wrong)
+
+
+def paused_in_a_moment(page) -> bool:
+    """Whether the sandbox shows "paused", after time for a key's effect to come back."""
+    page.wait_for_timeout(500)
+    return page.locator("#paused-flag").is_visible()
 
 
 def menu(page, name: str):
@@ -131,4 +141,48 @@ def test_in_presenter_mode_the_top_bar_is_one_line_and_its_menu_is_there(browser
     page.keyboard.press("Escape")
     expect(sandbox).not_to_have_attribute("open", "")
     assert page.locator("body.presenting").count() == 1  # Escape closed the menu, not the mode
+    assert not page.errors
+
+
+def test_space_presses_a_focused_button_or_menu_and_plays_or_pauses_elsewhere(browser, server):  # noqa: F811
+    page = new_page(browser, 1280, 720)
+    start_sandbox(page, server)
+    build(page, "queue", name="jobs")
+    paused = paused_in_a_moment(page)
+
+    # a focused menu: space opens it, and the sandbox keeps running (or stays paused)
+    files = menu(page, "files-menu")
+    files.locator("summary").focus()
+    page.keyboard.press(" ")
+    expect(files).to_have_attribute("open", "")
+    assert paused_in_a_moment(page) == paused
+    page.keyboard.press("Escape")
+    expect(files).not_to_have_attribute("open", "")
+
+    # the diagram: space is play/pause
+    page.locator("#topology g.node[data-node='q:jobs']").focus()
+    page.keyboard.press(" ")
+    page.wait_for_function(PAUSED.format(str(paused).lower()))
+    paused = not paused
+
+    # a focused button: f waits, space presses the button
+    page.locator("#present-toggle").focus()
+    page.keyboard.press("f")
+    expect(page.locator("body")).not_to_have_class(re.compile(r"\bfull-view\b"))
+    page.keyboard.press(" ")
+    expect(page.locator("body")).to_have_class(re.compile(r"\bpresenting\b"))
+    assert paused_in_a_moment(page) == paused
+
+    # presenter mode: the same on a focused menu, and play/pause from the page
+    sandbox = menu(page, "sandbox-menu")
+    sandbox.locator("summary").focus()
+    page.keyboard.press(" ")
+    expect(sandbox).to_have_attribute("open", "")
+    assert paused_in_a_moment(page) == paused
+    page.keyboard.press("Escape")
+    expect(sandbox).not_to_have_attribute("open", "")
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press(" ")
+    page.wait_for_function(PAUSED.format(str(paused).lower()))
+    page.screenshot(path=str(ARTIFACTS / "topbar-keys-presenter.png"))
     assert not page.errors
