@@ -144,6 +144,17 @@ def test_in_presenter_mode_the_top_bar_is_one_line_and_its_menu_is_there(browser
     assert not page.errors
 
 
+def space_opens_the_focused_menu(page, name: str, paused: bool) -> None:
+    """Space on a focused menu opens it without touching play/pause; Escape closes it."""
+    opened = menu(page, name)
+    opened.locator("summary").focus()
+    page.keyboard.press(" ")
+    expect(opened).to_have_attribute("open", "")
+    assert paused_in_a_moment(page) == paused
+    page.keyboard.press("Escape")
+    expect(opened).not_to_have_attribute("open", "")
+
+
 def test_space_presses_a_focused_button_or_menu_and_plays_or_pauses_elsewhere(browser, server):  # noqa: F811
     page = new_page(browser, 1280, 720)
     start_sandbox(page, server)
@@ -151,13 +162,7 @@ def test_space_presses_a_focused_button_or_menu_and_plays_or_pauses_elsewhere(br
     paused = paused_in_a_moment(page)
 
     # a focused menu: space opens it, and the sandbox keeps running (or stays paused)
-    files = menu(page, "files-menu")
-    files.locator("summary").focus()
-    page.keyboard.press(" ")
-    expect(files).to_have_attribute("open", "")
-    assert paused_in_a_moment(page) == paused
-    page.keyboard.press("Escape")
-    expect(files).not_to_have_attribute("open", "")
+    space_opens_the_focused_menu(page, "files-menu", paused)
 
     # the diagram: space is play/pause
     page.locator("#topology g.node[data-node='q:jobs']").focus()
@@ -174,13 +179,7 @@ def test_space_presses_a_focused_button_or_menu_and_plays_or_pauses_elsewhere(br
     assert paused_in_a_moment(page) == paused
 
     # presenter mode: the same on a focused menu, and play/pause from the page
-    sandbox = menu(page, "sandbox-menu")
-    sandbox.locator("summary").focus()
-    page.keyboard.press(" ")
-    expect(sandbox).to_have_attribute("open", "")
-    assert paused_in_a_moment(page) == paused
-    page.keyboard.press("Escape")
-    expect(sandbox).not_to_have_attribute("open", "")
+    space_opens_the_focused_menu(page, "sandbox-menu", paused)
     page.evaluate("document.activeElement.blur()")
     page.keyboard.press(" ")
     page.wait_for_function(PAUSED.format(str(paused).lower()))
