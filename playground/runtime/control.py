@@ -106,11 +106,9 @@ def at(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
         raise CommandError(f"time.at needs a command with a known op, not {op!r}.", "command")
     if op.startswith(UNSCHEDULABLE):
         raise CommandError(f"time.at schedules engine commands; {op} cannot wait.", "command")
-    backend, due = rt.backend, rt.clock.now + after
+    due = rt.clock.now + after
 
-    def fire() -> None:
-        if rt.backend is not backend:  # rebuilt since: the topology it meant is gone
-            return
+    def fire() -> None:  # a rebuild makes a new clock, so this never outlives the topology
         reply = rt.apply(command)
         if not reply["ok"]:
             log.info("scheduled %s at t=%.3f refused: %s", op, due, reply.get("error"))
