@@ -3,15 +3,15 @@
 `factory(kind, sandbox_id)` gives the `backend_factory` a `SandboxRuntime` takes; real
 brokers get `brokers.real.make_backend` with the sandbox prefix `bp.<id>.` and the
 addresses from settings. `choices()` probes each real broker (cached for a few seconds)
-so the page can show why one cannot be chosen. `applicable(spec, kind)` keeps the parts
-of a spec the chosen backend can hold and says, in sentences, what it left out; `limits`
-says what the backend does not offer (step, virtual time, stopping Kafka brokers).
+so the page can show why one cannot be chosen. A switch never changes the spec: the part
+the chosen broker cannot run is kept (`playground.runtime.kept`), and `kept_notes(spec,
+kind)` says so in sentences; `limits` says what the backend does not offer (step,
+virtual time, stopping Kafka brokers).
 Leaves out running both real brokers in one sandbox (the scenarios do that).
 """
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from collections.abc import Callable
@@ -21,25 +21,34 @@ from typing import Any
 from django.conf import settings
 
 from brokers.backend import Backend
+from playground.runtime import kept
 from playground.runtime import spec as specs
 
 SIM = "sim"
 LABELS = {SIM: "Simulator", "rabbitmq": "Real RabbitMQ", "kafka": "Real Kafka"}
 PROBE_TTL = 5.0  # seconds a probe answer is reused (the page asks on every load)
 
-AMQP_PARTS = ("exchanges", "queues", "bindings", "consumers")
-KAFKA_PARTS = ("topics", "groups", "brokers_down")
+#: the spec sections of each broker's half (producers go by their own `broker`)
+PARTS = {"amqp": ("exchanges", "queues", "bindings", "consumers"), "kafka": ("topics", "groups")}
+#: backend -> the brokers' halves it keeps without running them
+KEEPS = {SIM: (), "rabbitmq": ("kafka",), "kafka": ("amqp",)}
+SINGULAR = {"exchanges": "exchange", "queues": "queue", "bindings": "binding",
+            "consumers": "consumer", "topics": "topic", "groups": "group",
+            "producers": "producer", "brokers_down": "broker down"}  # fmt: skip
 LIMITS = {
     SIM: [],
     "rabbitmq": [
-        "Real time only: step and speed need the simulator's virtual clock.",
-        "Kafka topics and groups need the simulator or real Kafka.",
+        "Real time only: step and speed need the simulator's virtual clock (your speed "
+        "comes back on the simulator).",
+        "Kafka topics and groups are kept, greyed, until the simulator or real Kafka runs them.",
     ],
     "kafka": [
-        "Real time only: step and speed need the simulator's virtual clock.",
+        "Real time only: step and speed need the simulator's virtual clock (your speed "
+        "comes back on the simulator).",
         "Kafka brokers cannot be stopped or started from the playground.",
         "Replication and leader election show only in the simulator (one real broker).",
-        "RabbitMQ exchanges and queues need the simulator or real RabbitMQ.",
+        "RabbitMQ exchanges, queues and consumers are kept, greyed, until the simulator or "
+        "real RabbitMQ runs them.",
     ],
 }
 
@@ -117,26 +126,34 @@ def choices() -> list[Choice]:
     return out
 
 
-def applicable(spec: dict[str, Any] | None, kind: str) -> tuple[dict[str, Any], list[str]]:
-    """The part of `spec` that `kind` can hold, and sentences naming what was left out."""
-    out = specs.normalize(copy.deepcopy(spec))
-    if not is_real(kind):
-        return out, []
-    drop = KAFKA_PARTS if kind == "rabbitmq" else (*AMQP_PARTS, "brokers_down")
-    broker = "kafka" if kind == "rabbitmq" else "amqp"
-    left: list[str] = []
-    for part in drop:
-        if out[part]:
-            left.append(f"{len(out[part])} {part.replace('_', ' ')}")
-            out[part] = specs.SECTIONS[part]()
-    producers = {n: p for n, p in out["producers"].items() if p.get("broker") != broker}
-    if len(producers) != len(out["producers"]):
-        left.append(f"{len(out['producers']) - len(producers)} producers")
-        out["producers"] = producers
-    out["time"] = {"speed": 1.0, "paused": False}  # a real broker runs in real time
-    if not left:
-        return out, []
-    return out, [f"Left out (not on {LABELS[kind]}): {', '.join(left)}."]
+def kept_notes(spec: dict[str, Any] | None, kind: str) -> list[str]:
+    """Sentences naming the part of `spec` that `kind` keeps without running it."""
+    whole = specs.normalize(spec)
+    out = []
+    for broker in KEEPS.get(kind, ()):
+        counts = [_count(len(whole[part]), part) for part in PARTS[broker] if whole[part]]
+        producers = sum(1 for p in whole["producers"].values() if p.get("broker") == broker)
+        if producers:
+            counts.append(_count(producers, "producers"))
+        if counts:
+            out.append(
+                f"Kept, not running on {LABELS[kind]}: {', '.join(counts)}. They stay greyed "
+                f"in the diagram until you switch to {kept.RUNS_ON[broker]}."
+            )
+    if kind == "kafka" and whole["brokers_down"]:
+        n = len(whole["brokers_down"])
+        again = "stops it again" if n == 1 else "stops them again"
+        out.append(
+            f"Kept: {_count(n, 'brokers_down')}; real Kafka's stay up, the simulator {again}."
+        )
+    return out
+
+
+def _count(n: int, part: str) -> str:
+    word = part.replace("_", " ")
+    if n == 1:
+        word = SINGULAR.get(part, word)
+    return f"{n} {word}"
 
 
 def limits(kind: str) -> list[str]:

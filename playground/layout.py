@@ -64,6 +64,7 @@ class Node:
     sub: str = ""  # second line: type, settings
     broker: str = "amqp"
     extra: dict[str, Any] = field(default_factory=dict)
+    kept: bool = False  # in the half this backend keeps without running (drawn greyed)
 
     @property
     def cx(self) -> float:
@@ -88,6 +89,7 @@ class Edge:
     label_x: float = 0.0
     label_y: float = 0.0
     broker: str = "amqp"
+    kept: bool = False
 
 
 @dataclass
@@ -99,6 +101,7 @@ class Band:
     h: float
     hint: str = ""
     headers: list[tuple[float, str]] = field(default_factory=list)
+    kept: str = ""  # where this kept half runs, e.g. "the simulator or real Kafka"
 
     @property
     def title_y(self) -> float:
@@ -668,13 +671,19 @@ def layout(state: dict[str, Any]) -> Diagram:
 
     `state` has "amqp" and "kafka" (as `describe()` returns them), "producers" (a list
     of producer settings with name, broker, target, routing_key, rate, count) and
-    optionally "groups" (group settings by group id, for the subscribed topics).
+    optionally "groups" (group settings by group id, for the subscribed topics) and
+    "kept" (broker -> where it runs, for the half the backend keeps without running).
     """
     producers = list(state.get("producers") or [])
     amqp_band, amqp_nodes, amqp_edges = layout_amqp(state.get("amqp") or {}, producers, 0)
     kafka_band, kafka_nodes, kafka_edges = layout_kafka(
         state.get("kafka") or {}, producers, state.get("groups") or {}, amqp_band.h
     )
+    for band, nodes, edges in (
+        (amqp_band, amqp_nodes, amqp_edges),
+        (kafka_band, kafka_nodes, kafka_edges),
+    ):
+        _mark_kept(band, nodes, edges, (state.get("kept") or {}).get(band.broker, ""))
     return Diagram(
         WIDTH,
         amqp_band.h + kafka_band.h,
@@ -682,3 +691,14 @@ def layout(state: dict[str, Any]) -> Diagram:
         amqp_nodes + kafka_nodes,
         amqp_edges + kafka_edges,
     )
+
+
+def _mark_kept(band: Band, nodes: list[Node], edges: list[Edge], where: str) -> None:
+    """Mark a half the backend keeps without running (`where` it runs; "" when it runs)."""
+    band.kept = where
+    for n in nodes:
+        n.kept = bool(where)
+        if where and n.kind == "member":
+            n.sub = "kept"  # not "idle": nothing assigns its partitions here
+    for e in edges:
+        e.kept = bool(where)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from playground.runtime import Caps, SandboxRuntime
-from playground.runtime.spec import SECTIONS, normalize
+from playground.runtime.spec import SECTIONS, normalize, topology
 
 FORMAT = "broker-playground-sandbox"
 VERSION = 1
@@ -40,8 +40,9 @@ class SandboxFile:
 
 
 def export_sandbox(seed: int, spec: dict[str, Any]) -> dict[str, Any]:
-    """The file's content as a dict: {"format", "version", "seed", "spec"}."""
-    return {"format": FORMAT, "version": VERSION, "seed": seed, "spec": normalize(spec)}
+    """The file's content as a dict: {"format", "version", "seed", "spec"} (the whole
+    topology, kept parts too; other state in the spec stays behind)."""
+    return {"format": FORMAT, "version": VERSION, "seed": seed, "spec": topology(spec)}
 
 
 def dumps(seed: int, spec: dict[str, Any]) -> str:

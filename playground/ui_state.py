@@ -73,6 +73,7 @@ def state(sandbox: Sandbox) -> dict[str, Any]:
         "paused": frame.get("paused", False),
         "speed": frame.get("speed", 1.0),
         "status": frame.get("status") or {},
+        "kept": frame.get("kept") or {},  # broker -> where it runs: the half kept here
     }
 
 
@@ -112,7 +113,11 @@ def details(st: dict[str, Any], node_id: str) -> dict[str, Any] | None:
     """What the details panel shows for one diagram node, or None if it is gone."""
     prefix, _, name = node_id.partition(":")
     reader = _DETAILS.get(prefix)
-    return reader(st, name) if reader else None
+    found = reader(st, name) if reader else None
+    kept = (st.get("kept") or {}).get(found["broker"]) if found else None
+    if kept:  # shown, not driven: its commands would be refused
+        found.update(kept=kept, actions=[], initial=None)
+    return found
 
 
 def _exchange(st: dict, name: str) -> dict | None:

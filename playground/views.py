@@ -381,7 +381,7 @@ def node(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
         context["edit_form"] = form
         context["edit_action"] = reverse("entity", args=[sandbox.id, kind])
         context["spec"] = KINDS[kind]
-    if kind == "group":
+    if kind == "group" and not details.get("kept"):
         context["reset_form"] = forms.OffsetResetForm(prefix="reset", auto_id=EDIT_ID)
     if kind == "exchange":
         context["binding_forms"] = [

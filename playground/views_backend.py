@@ -2,9 +2,10 @@
 
 A real broker that does not answer is refused with the probe's reason and nothing
 changes. Otherwise the choice is saved on the sandbox (a reload or a host restart keeps
-it), the spec keeps the parts the backend can hold, and the host builds the runtime
-again on the new backend (`sandbox.reload`). The answer is the selector again, with
-what was left out and what the backend does not offer.
+it) and the host builds the runtime again on the new backend (`sandbox.reload`). The
+spec is not touched: the part the backend cannot run is kept, greyed in the diagram,
+and runs again after a switch back. The answer is the selector again, with what is kept
+and what the backend does not offer.
 """
 
 from __future__ import annotations
@@ -57,16 +58,17 @@ def backend_switch(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
         if not ok:
             label = backend_choice.LABELS[kind]
             return _answer(request, sandbox, error=f"{label} cannot be chosen: {reason}")
-    previous = (sandbox.backend, sandbox.spec)
-    spec, notes = backend_choice.applicable(sandbox.spec, kind)
-    sandbox.backend, sandbox.spec = kind, spec
-    sandbox.save(update_fields=["backend", "spec", "last_seen"])
+    previous = sandbox.backend
+    sandbox.backend = kind  # the spec stays whole: the runtime keeps what `kind` cannot run
+    sandbox.save(update_fields=["backend", "last_seen"])
     answer = ui_state.run(sandbox, {"op": "sandbox.reload"})
     if not answer.get("ok"):
-        sandbox.backend, sandbox.spec = previous
-        sandbox.save(update_fields=["backend", "spec", "last_seen"])
+        sandbox.backend = previous
+        sandbox.save(update_fields=["backend", "last_seen"])
         ui_state.run(sandbox, {"op": "sandbox.reload"})
         return _answer(request, sandbox, error=answer.get("error") or "The switch failed.")
+    sandbox.refresh_from_db(fields=["spec"])
     done = f"Now on {backend_choice.LABELS[kind]}."
+    notes = backend_choice.kept_notes(sandbox.spec, kind)
     response = _answer(request, sandbox, message=done, notes=notes)
     return trigger_client_event(response, CHANGED)

@@ -27,15 +27,16 @@ log = logging.getLogger(__name__)
 #: what `time.at` may not schedule: time itself, the whole sandbox, narration, reads
 UNSCHEDULABLE = ("time.", "sandbox.", "scenario.", "message.")
 MAX_AFTER = 3600.0
+MAX_SEED = 2**63 - 1
 
 
 def play(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
-    rt.spec["time"]["paused"] = False
+    rt.time["paused"] = False
     return {"paused": False}
 
 
 def pause(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
-    rt.spec["time"]["paused"] = True
+    rt.time["paused"] = True
     return {"paused": True}
 
 
@@ -56,17 +57,20 @@ def speed(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     value = f.number("speed", None, protocol.SPEED_MIN, protocol.SPEED_MAX)
     if value != 1.0:
         _virtual_time(rt, "Speed")
-    rt.spec["time"]["speed"] = value
+    rt.time["speed"] = value
     return {"speed": value}
 
 
 def reset(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
+    """Empty the whole topology (kept parts too), with a new seed if one is given."""
+    seed = f.integer("seed", rt.seed, 0, MAX_SEED)
     fresh = specs.empty_spec()
     fresh["time"] = dict(rt.spec["time"])
+    rt.seed = seed
     rt.history.clear()
     rt.payloads.clear()
     rt.build(fresh)
-    return {}
+    return {"seed": seed}
 
 
 def load(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:

@@ -8,7 +8,11 @@ everything that happened (see `playground.frames`); `step()` runs exactly one en
 action. Events also go to a bounded history for the inspector (`message.trace`,
 `message.journey`), and published bodies and headers to a bounded `payloads` map.
 `build(spec)` throws the backend away and replays a spec on a fresh one with the same
-seed: same seed and same spec give the same state. Leaves out undo and stepping back.
+seed: same seed and same spec give the same state. The spec is always the whole
+topology: the part a real broker cannot run is kept (`runtime.kept`), described in
+frames from the spec and refused to commands. `time` is the clock the engine follows:
+the spec's speed and pause on the simulator; real time on a real broker, which leaves
+the spec's settings for the return. Leaves out undo and stepping back.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from playground.runtime import (
     control,
     inspect_ops,
     kafka_ops,
+    kept,
     producers,
 )
 from playground.runtime import spec as specs
@@ -110,6 +115,9 @@ class SandboxRuntime:
         self.backend = self.factory(self.seed)
         self.clock: Clock = getattr(self.backend, "clock", None) or Clock()
         self.spec = specs.normalize(spec)
+        self.kept = kept.kept_brokers(self.backend)
+        # a real broker runs in real time; the spec keeps the user's speed for the return
+        self.time = self.spec["time"] if self.backend.steppable else {"speed": 1.0, "paused": False}
         self.agents: dict[str, Agent] = {}
         self.bursts: dict[str, Agent] = {}
         self.publish_rng = random.Random(f"{self.seed}:publish")
@@ -120,6 +128,8 @@ class SandboxRuntime:
         self.behind = False
         specs.realize(self.backend, self.spec)
         for name, conf in self.spec["producers"].items():
+            if conf.get("broker") in self.kept:
+                continue
             agent = self.agents[name] = Agent(self, name, conf, publisher=name)
             if conf.get("running"):
                 agent.start()
@@ -144,7 +154,11 @@ class SandboxRuntime:
         handler, changes_spec = entry
         if self.locked and op in classroom_ops.LOCKED_OPS:
             return _refused(classroom_ops.LOCKED, "op")
+        broker = kept.command_broker(op, command, self.spec)
+        if broker in self.kept:
+            return _refused(kept.refusal(broker, self.backend.kind), "op")
         saved = copy.deepcopy(self.spec) if changes_spec else None
+        seed = self.seed
         try:
             result = handler(self, Fields(command))
         except CommandError as exc:
@@ -168,8 +182,8 @@ class SandboxRuntime:
 
     def advance(self, wall_dt: float) -> None:
         """Let wall_dt * speed virtual seconds pass (unless paused); events wait for a frame."""
-        if not self.spec["time"]["paused"] and wall_dt > 0:
-            self._run(wall_dt * self.spec["time"]["speed"])
+        if not self.time["paused"] and wall_dt > 0:
+            self._run(wall_dt * self.time["speed"])
         elif not self.backend.steppable:
             self.backend.advance(0.0)  # a real broker runs on: keep its state and link fresh
         self._collect()
@@ -221,7 +235,7 @@ class SandboxRuntime:
 
     def step_once(self) -> bool:
         """Pause, run exactly one engine action; its events wait for the next frame."""
-        self.spec["time"]["paused"] = True
+        self.time["paused"] = True
         stepped = self.backend.step() if self.backend.steppable else False
         self._collect()
         self.dirty = True
@@ -251,14 +265,16 @@ class SandboxRuntime:
             "type": "frame",
             "seq": self.seq,
             "now": now,
-            "speed": self.spec["time"]["speed"],
-            "paused": self.spec["time"]["paused"],
+            "speed": self.time["speed"],
+            "paused": self.time["paused"],
             "behind": self.behind,
             "seed": self.seed,
             "status": state.get("status") or self.backend.status(),
-            "amqp": state.get("amqp"),
-            "kafka": state.get("kafka"),
-            "producers": [a.describe() for a in self.agents.values()],
+            "amqp": kept.describe_amqp(self.spec) if "amqp" in self.kept else state.get("amqp"),
+            "kafka": kept.describe_kafka(self.spec) if "kafka" in self.kept else state.get("kafka"),
+            "kept": {broker: kept.RUNS_ON[broker] for broker in self.kept},
+            "producers": [a.describe() for a in self.agents.values()]
+            + kept.describe_producers(self.spec, self.kept),
             "moves": [] if snapshot else frames.moves(events, self.caps.max_moves, self.sample_rng),
             "log": log_items,
             "more": 0 if snapshot else more + self.thinned,
@@ -292,13 +308,13 @@ class SandboxRuntime:
     @property
     def amqp(self) -> AmqpApi:
         if self.backend.amqp is None:
-            raise CommandError("This sandbox's backend has no RabbitMQ.", "op")
+            raise CommandError(kept.refusal("amqp", self.backend.kind), "op")
         return self.backend.amqp
 
     @property
     def kafka(self) -> KafkaApi:
         if self.backend.kafka is None:
-            raise CommandError("This sandbox's backend has no Kafka.", "op")
+            raise CommandError(kept.refusal("kafka", self.backend.kind), "op")
         return self.backend.kafka
 
     def need_room(self, added: int) -> None:

@@ -26,6 +26,10 @@ always present after `normalize`; dicts keep insertion order, which is the repla
      "brokers_down": [kafka broker id, ...],
      "time": {"speed": float, "paused": bool}}
 
+Other top-level keys (a narration's position, say) pass through `normalize` untouched.
+`realize` builds only the part the backend can run; the rest stays in the spec, kept
+(see `playground.runtime.kept`).
+
 Replay order: exchanges, queues, bindings, topics, stopped brokers, consumers (crashed
 ones are crashed again), group members, producers. Leaves out per-message state.
 """
@@ -37,6 +41,7 @@ from typing import Any
 
 from brokers.backend import Backend
 
+REAL_KINDS = ("rabbitmq", "kafka")  # backends on a real broker (`Backend.kind`)
 SECTIONS: dict[str, type] = {
     "exchanges": dict,
     "queues": dict,
@@ -59,14 +64,25 @@ def empty_spec() -> dict[str, Any]:
 
 
 def normalize(spec: dict[str, Any] | None) -> dict[str, Any]:
-    """A deep copy of `spec` with every section present and of the right type."""
+    """A deep copy of `spec` with every section present and of the right type; keys it
+    does not know are kept as they are (other modules store their own state there)."""
     out = empty_spec()
     for key, value in copy.deepcopy(spec or {}).items():
-        if key in SECTIONS and isinstance(value, SECTIONS[key]):
+        if key in SECTIONS:
+            if isinstance(value, SECTIONS[key]):
+                out[key] = value
+        elif key == "time":
+            if isinstance(value, dict):
+                out["time"].update(value)
+        elif key != "version":
             out[key] = value
-        elif key == "time" and isinstance(value, dict):
-            out["time"].update(value)
     return out
+
+
+def topology(spec: dict[str, Any] | None) -> dict[str, Any]:
+    """Only the topology of `spec`: version, sections and time (what a file holds)."""
+    out = normalize(spec)
+    return {key: out[key] for key in ("version", *SECTIONS, "time")}
 
 
 def count_entities(spec: dict[str, Any]) -> int:
@@ -129,28 +145,35 @@ def unbind(backend: Backend, b: dict[str, Any]) -> None:
         backend.amqp.queue_unbind(b["destination"], b["source"], b["routing_key"], args)
 
 
+def runs_brokers_down(backend: Backend) -> bool:
+    """Whether `backend` can take Kafka brokers down (only the simulator's cluster can)."""
+    return backend.kafka is not None and getattr(backend, "kind", "") not in REAL_KINDS
+
+
 def realize(backend: Backend, spec: dict[str, Any]) -> None:
-    """Declare everything in `spec` on a fresh backend, in replay order."""
+    """Declare everything in `spec` the backend can run on a fresh backend, in replay
+    order; the rest (the other broker's half, stopped brokers on a real cluster) is kept."""
     amqp, kafka = backend.amqp, backend.kafka
-    for name, x in spec["exchanges"].items():
+    on_amqp, on_kafka = amqp is not None, kafka is not None
+    for name, x in spec["exchanges"].items() if on_amqp else ():
         amqp.exchange_declare(
             name, x["type"], x["durable"], x["auto_delete"], x["internal"], x["arguments"] or None
         )
-    for name, q in spec["queues"].items():
+    for name, q in spec["queues"].items() if on_amqp else ():
         amqp.queue_declare(name, q["durable"], q["exclusive"], q["auto_delete"], q["arguments"])
-    for b in spec["bindings"]:
+    for b in spec["bindings"] if on_amqp else ():
         bind(backend, b)
-    for name, t in spec["topics"].items():
+    for name, t in spec["topics"].items() if on_kafka else ():
         kafka.create_topic(name, t["partitions"], t["replication_factor"], t["configs"] or None)
-    for broker_id in spec["brokers_down"]:
+    for broker_id in spec["brokers_down"] if runs_brokers_down(backend) else ():
         kafka.stop_broker(broker_id)
-    for tag, c in spec["consumers"].items():
+    for tag, c in spec["consumers"].items() if on_amqp else ():
         amqp.basic_consume(c["queue"], consumer_tag=tag, **consumer_kwargs(c))
         if not c.get("running", True):
             amqp.crash_consumer(tag)
-    for group_id, g in spec["groups"].items():
+    for group_id, g in spec["groups"].items() if on_kafka else ():
         for member in g["members"]:
             kafka.add_member(group_id, g["topics"], member=member, **member_kwargs(g))
-    for name, p in spec["producers"].items():
+    for name, p in spec["producers"].items() if on_kafka else ():
         if p["broker"] == "kafka":
             kafka.add_producer(name, p["acks"], p["enable_idempotence"], p["linger_ms"])

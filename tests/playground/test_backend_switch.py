@@ -2,11 +2,14 @@
 
 An unreachable broker is refused with the probe's reason and nothing changes; a
 reachable one rebuilds the runtime on it, keeps the choice across reloads, declares the
-sandbox's queues as `bp.<id>.<name>` on the broker, and reset deletes them.
+sandbox's queues as `bp.<id>.<name>` on the broker, and reset deletes them. Nothing a
+user built is lost by a switch: the half a broker cannot run stays in the spec, kept
+(drawn greyed, refused to commands), and runs again after a switch back.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 import urllib.request
@@ -17,8 +20,11 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.test import Client
 
-from playground import backend_choice, host
+from brokers.sim import Simulator
+from playground import backend_choice, host, sandbox_file
 from playground.models import Sandbox
+from playground.runtime import SandboxRuntime
+from playground.runtime.spec import normalize
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,15 +100,241 @@ def test_an_unknown_backend_is_refused(client):
     assert sandbox.backend == "sim"
 
 
-def test_real_brokers_refuse_step_and_speed_but_keep_parts_that_apply():
-    spec, notes = backend_choice.applicable(
-        {"queues": {"q": {}}, "topics": {"t": {"partitions": 1}}, "brokers_down": [2]},
-        "rabbitmq",
+# -- keeping what a backend cannot run (runtime level, a simulator with one broker removed) --
+
+#: a topology with both halves: every section a switch could drop
+BOTH = [
+    {"op": "exchange.declare", "name": "orders", "type": "topic"},
+    {"op": "queue.declare", "name": "eu"},
+    {"op": "bind", "source": "orders", "destination": "eu", "routing_key": "eu.#"},
+    {"op": "consumer.add", "queue": "eu", "tag": "clerk"},
+    {"op": "producer.add", "name": "shop", "broker": "amqp", "target": "orders",
+     "routing_key": "eu.de", "rate": 2},
+    {"op": "topic.create", "name": "clicks", "partitions": 2},
+    {"op": "group.add", "group_id": "stats", "topics": ["clicks"], "members": 2},
+    {"op": "group.add", "group_id": "idle", "topics": ["clicks"], "members": 0},
+    {"op": "producer.add", "name": "web", "broker": "kafka", "target": "clicks", "rate": 2},
+    {"op": "broker.stop", "id": 2},
+    {"op": "time.speed", "speed": 4.0},
+]  # fmt: skip
+
+
+class OneBroker(Simulator):
+    """The simulator with one broker taken away, in real time: what a real RabbitMQ
+    (`kind` "rabbitmq") or a real Kafka ("kafka") backend offers the runtime."""
+
+    steppable = False
+
+    def __init__(self, kind: str, seed: int) -> None:
+        super().__init__(seed)
+        self.kind = kind
+        if kind == "rabbitmq":
+            self.kafka = None
+        else:
+            self.amqp = None
+
+    def describe(self) -> dict:
+        return {
+            "amqp": self.amqp.describe() if self.amqp else None,
+            "kafka": self.kafka.describe() if self.kafka else None,
+            "now": self.now,
+        }
+
+
+def one_broker(kind: str):
+    return lambda seed: OneBroker(kind, seed)
+
+
+def built_on_the_simulator() -> dict:
+    rt = SandboxRuntime(7)
+    for command in BOTH:
+        assert rt.apply(command)["ok"], command
+    return rt.spec
+
+
+def test_on_rabbitmq_the_kafka_half_stays_in_the_spec_and_frames_show_it_kept():
+    spec = built_on_the_simulator()
+    rt = SandboxRuntime(7, spec, backend_factory=one_broker("rabbitmq"))
+    assert rt.spec == spec  # nothing dropped: the saved spec is the whole topology
+    rt.tick(1.0)
+    frame = rt.frame()
+    assert frame["kept"] == {"kafka": "the simulator or real Kafka"}
+    assert [c["state"] for c in frame["amqp"]["consumers"]] == ["active"]  # runs
+    assert frame["amqp"]["queues"][0]["ready"] + frame["amqp"]["consumers"][0]["acked"] > 0
+    kafka = frame["kafka"]
+    assert [t["name"] for t in kafka["topics"]] == ["clicks"]
+    assert [len(t["partitions"]) for t in kafka["topics"]] == [2]
+    assert {g["group_id"]: g["state"] for g in kafka["groups"]} == {"stats": "kept", "idle": "kept"}
+    assert [m["member"] for m in kafka["groups"][0]["members"]] == ["stats-1", "stats-2"]
+    assert {p["name"]: p["state"] for p in frame["producers"]} == {"shop": "running", "web": "kept"}
+
+
+def test_on_kafka_the_rabbitmq_half_and_the_stopped_broker_are_kept():
+    spec = built_on_the_simulator()
+    rt = SandboxRuntime(7, spec, backend_factory=one_broker("kafka"))
+    assert rt.spec == spec and rt.spec["brokers_down"] == [2]
+    rt.tick(1.0)
+    frame = rt.frame()
+    assert frame["kept"] == {"amqp": "the simulator or real RabbitMQ"}
+    assert [b["up"] for b in rt.backend.kafka.describe()["brokers"]] == [True, True, True]
+    assert [c["state"] for c in frame["amqp"]["consumers"]] == ["kept"]
+    assert frame["amqp"]["bindings"] == spec["bindings"]
+    assert {g["group_id"]: g["state"] for g in frame["kafka"]["groups"]}["stats"] != "kept"
+    assert {p["name"]: p["state"] for p in frame["producers"]} == {"shop": "kept", "web": "running"}
+
+
+def test_back_on_the_simulator_everything_runs_again():
+    spec = built_on_the_simulator()
+    on_kafka = SandboxRuntime(7, spec, backend_factory=one_broker("kafka"))
+    back = SandboxRuntime(7, on_kafka.spec)
+    back.tick(1.0)
+    frame = back.frame()
+    assert frame["kept"] == {} and back.spec == spec
+    assert [c["state"] for c in frame["amqp"]["consumers"]] == ["active"]
+    assert {p["name"]: p["state"] for p in frame["producers"]} == {
+        "shop": "running",
+        "web": "running",
+    }
+    assert [b["up"] for b in frame["kafka"]["brokers"]] == [True, False, True]
+
+
+@pytest.mark.parametrize(
+    ("kind", "command"),
+    [
+        ("rabbitmq", {"op": "topic.create", "name": "more"}),
+        ("rabbitmq", {"op": "topic.delete", "name": "clicks"}),
+        ("rabbitmq", {"op": "group.remove", "group_id": "idle"}),  # no member to ask Kafka
+        ("rabbitmq", {"op": "member.add", "group_id": "stats"}),
+        ("rabbitmq", {"op": "send", "topic": "clicks", "value": "x"}),
+        ("rabbitmq", {"op": "producer.stop", "name": "web"}),
+        ("rabbitmq", {"op": "producer.remove", "name": "web"}),
+        ("rabbitmq", {"op": "producer.add", "name": "p2", "broker": "kafka", "target": "clicks",
+                      "rate": 1}),
+        ("rabbitmq", {"op": "broker.start", "id": 2}),
+        ("kafka", {"op": "queue.declare", "name": "more"}),
+        ("kafka", {"op": "queue.delete", "name": "eu"}),
+        ("kafka", {"op": "unbind", "source": "orders", "destination": "eu",
+                   "routing_key": "eu.#"}),
+        ("kafka", {"op": "consumer.crash", "tag": "clerk"}),
+        ("kafka", {"op": "publish", "exchange": "orders", "routing_key": "eu.de"}),
+        ("kafka", {"op": "producer.update", "name": "shop", "rate": 5}),
+    ],
+)  # fmt: skip
+def test_a_command_aimed_at_the_kept_half_is_refused_and_changes_nothing(kind, command):
+    rt = SandboxRuntime(7, built_on_the_simulator(), backend_factory=one_broker(kind))
+    before, version = copy.deepcopy(rt.spec), rt.spec_version
+    answer = rt.apply(command)
+    assert not answer["ok"], answer
+    broker = "Kafka" if kind == "rabbitmq" else "RabbitMQ"
+    assert f"The {broker} part is kept" in answer["error"]
+    assert f"switch to the simulator or real {broker}" in answer["error"]
+    assert rt.spec == before and rt.spec_version == version
+
+
+def test_commands_on_the_half_that_runs_still_work_beside_a_kept_half():
+    rt = SandboxRuntime(7, built_on_the_simulator(), backend_factory=one_broker("rabbitmq"))
+    assert rt.apply({"op": "queue.declare", "name": "us"})["ok"]
+    assert rt.apply({"op": "producer.stop", "name": "shop"})["ok"]
+    assert "us" in rt.spec["queues"] and "clicks" in rt.spec["topics"]
+
+
+def test_a_real_broker_runs_in_real_time_and_the_users_speed_comes_back():
+    spec = built_on_the_simulator()
+    assert spec["time"] == {"speed": 4.0, "paused": False}
+    spec["time"]["paused"] = True
+    real = SandboxRuntime(7, spec, backend_factory=one_broker("rabbitmq"))
+    frame = real.frame()
+    assert (frame["speed"], frame["paused"]) == (1.0, False)
+    assert real.apply({"op": "time.pause"})["ok"] and real.frame()["paused"]
+    assert real.spec["time"] == {"speed": 4.0, "paused": True}  # left for the return
+    back = SandboxRuntime(7, real.spec).frame()
+    assert (back["speed"], back["paused"]) == (4.0, True)
+
+
+def test_unknown_top_level_keys_survive_a_rebuild_and_stay_out_of_the_file():
+    spec = {**built_on_the_simulator(), "scenario": {"slug": "routing", "position": 2}}
+    rt = SandboxRuntime(7, spec, backend_factory=one_broker("kafka"))
+    assert rt.spec["scenario"] == {"slug": "routing", "position": 2}
+    assert normalize(rt.spec)["scenario"] == {"slug": "routing", "position": 2}
+    exported = sandbox_file.export_sandbox(7, rt.spec)["spec"]
+    assert "scenario" not in exported and exported["topics"] == spec["topics"]
+
+
+def test_the_switch_notes_name_what_is_kept():
+    spec = built_on_the_simulator()
+    assert backend_choice.kept_notes(spec, "sim") == []
+    assert backend_choice.kept_notes(spec, "rabbitmq") == [
+        "Kept, not running on Real RabbitMQ: 1 topic, 2 groups, 1 producer. They stay greyed "
+        "in the diagram until you switch to the simulator or real Kafka."
+    ]
+    on_kafka = backend_choice.kept_notes(spec, "kafka")
+    assert on_kafka[0].startswith(
+        "Kept, not running on Real Kafka: 1 exchange, 1 queue, 1 binding, 1 consumer, 1 producer."
     )
-    assert spec["queues"] == {"q": {}} and spec["topics"] == {} and spec["brokers_down"] == []
-    assert notes == ["Left out (not on Real RabbitMQ): 1 topics, 1 brokers down."]
-    spec, notes = backend_choice.applicable({"queues": {"q": {}}, "brokers_down": [2]}, "kafka")
-    assert spec["queues"] == {} and spec["brokers_down"] == [] and "1 queues" in notes[0]
+    assert on_kafka[1].startswith("Kept: 1 broker down;")
+
+
+# -- the switch through the page, on stand-in brokers (no real broker needed) -----------------
+
+
+@pytest.fixture
+def stand_ins(monkeypatch):
+    """Real RabbitMQ and Kafka replaced by the one-broker simulators, always reachable."""
+    monkeypatch.setattr(backend_choice, "probe", lambda kind, fresh=False: (True, ""))
+    real_factory = backend_choice.factory
+
+    def factory(kind, sandbox_id):
+        return one_broker(kind) if backend_choice.is_real(kind) else real_factory(kind, sandbox_id)
+
+    monkeypatch.setattr(backend_choice, "factory", factory)
+
+
+def build_both(client: Client, sandbox: Sandbox) -> None:
+    for command in BOTH:
+        assert host.call_sync(sandbox.id, command)["ok"], command
+
+
+def export(client: Client, sandbox: Sandbox) -> dict:
+    response = client.get(f"/s/{sandbox.id}/export/sandbox.json")
+    assert response.status_code == 200
+    return json.loads(response.content)
+
+
+def test_a_switch_there_and_back_keeps_the_whole_topology(client, stand_ins):
+    sandbox = start(client)
+    build_both(client, sandbox)
+    first = export(client, sandbox)
+    assert first["spec"]["topics"] and first["spec"]["queues"]
+    for kind in ("rabbitmq", "kafka", "sim"):
+        body = switch(client, sandbox, kind)
+        assert f"Now on {backend_choice.LABELS[kind]}" in body
+        assert export(client, sandbox) == first, kind
+        sandbox.refresh_from_db()
+        assert sandbox.spec["topics"] == first["spec"]["topics"]
+        assert sandbox.spec["consumers"] == first["spec"]["consumers"]
+    frame = host.call_sync(sandbox.id, {"op": "sandbox.snapshot"})["frame"]
+    assert frame["kept"] == {} and frame["amqp"]["consumers"][0]["state"] == "active"
+
+
+def test_after_a_switch_the_page_draws_the_kept_half_and_refuses_commands_on_it(client, stand_ins):
+    sandbox = start(client)
+    build_both(client, sandbox)
+    body = switch(client, sandbox, "kafka")
+    assert "Kept, not running on Real Kafka: 1 exchange, 1 queue" in body
+    page = client.get(f"/s/{sandbox.id}/").content.decode()
+    assert '<g class="band amqp kept">' in page and '<g class="band kafka">' in page
+    assert "kept, not running here · runs on the simulator or real RabbitMQ" in page
+    assert 'class="node queue amqp kept"' in page and 'class="node topic kafka"' in page
+    details = client.get(f"/s/{sandbox.id}/node/", {"id": "q:eu"}).content.decode()
+    assert "Kept, not running." in details and "on the simulator or real RabbitMQ" in details
+    assert "consumer.crash" not in details and "Delete queue" not in details
+    details = client.get(f"/s/{sandbox.id}/node/", {"id": "c:clerk"}).content.decode()
+    assert "Kept, not running." in details and 'value="consumer.crash"' not in details
+    fields = {"queue-name": "us", "queue-queue_type": "classic"}
+    answer = client.post(f"/s/{sandbox.id}/queue/", fields, **HX).content.decode()
+    assert "The RabbitMQ part is kept" in answer
+    sandbox.refresh_from_db()
+    assert "us" not in sandbox.spec["queues"] and "eu" in sandbox.spec["queues"]
 
 
 @pytest.mark.real
@@ -149,3 +381,20 @@ def test_on_real_rabbitmq_a_queue_is_declared_with_the_prefix_and_reset_deletes_
     assert queue_on_broker(real_name)[0] == 404
     body = switch(client, sandbox, "sim")
     assert "Now on Simulator" in body
+
+
+@pytest.mark.real
+def test_a_round_trip_over_both_real_brokers_keeps_the_whole_topology(
+    client, settings, rabbitmq_url, kafka_bootstrap
+):
+    settings.RABBITMQ_URL, settings.KAFKA_BOOTSTRAP_SERVERS = rabbitmq_url, kafka_bootstrap
+    sandbox = start(client)
+    build_both(client, sandbox)
+    first = export(client, sandbox)
+    for kind, kept in (("rabbitmq", "kafka"), ("kafka", "amqp"), ("sim", None)):
+        body = switch(client, sandbox, kind)
+        assert f"Now on {backend_choice.LABELS[kind]}" in body, body
+        frame = host.call_sync(sandbox.id, {"op": "sandbox.snapshot"})["frame"]
+        assert list(frame["kept"]) == ([kept] if kept else []), kind
+        assert export(client, sandbox) == first, kind
+    assert client.post(f"/s/{sandbox.id}/reset/", **HX).status_code == 200
