@@ -681,3 +681,22 @@ class ProducerForm(CommandForm):
 
 class SpeedForm(forms.Form):
     speed = forms.FloatField(min_value=0.1, max_value=20.0)
+
+
+MAX_SEED = 2**63 - 1  # what a sandbox file and the runtime accept
+SEED_RANGE = f"The seed is a whole number from 0 to {MAX_SEED}."
+
+
+class SeedForm(forms.Form):
+    """An optional seed for Reset or New sandbox; empty keeps (Reset) or draws one (New)."""
+
+    seed = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_SEED,
+        error_messages={k: SEED_RANGE for k in ("invalid", "min_value", "max_value")},
+    )
+
+    def error(self) -> str:
+        """The first error, as one sentence."""
+        return next((e for field in self.errors.values() for e in field), SEED_RANGE)

@@ -201,12 +201,13 @@ class RuntimeHost:
         return {"ok": True, "status": live.runtime.backend.status()}
 
     async def _save(self, sandbox_id: str, live: Live) -> None:
-        spec = json.loads(json.dumps(live.runtime.spec))
+        """Write the runtime's whole spec (kept parts included) and seed to the database."""
+        spec, seed = json.loads(json.dumps(live.runtime.spec)), live.runtime.seed
         live.saved_version = live.runtime.spec_version
         live.last_touch = time.monotonic()
         await database_sync_to_async(
             lambda: Sandbox.objects.filter(id=sandbox_id).update(
-                spec=spec, last_seen=timezone.now()
+                spec=spec, seed=seed, last_seen=timezone.now()
             )
         )()
 

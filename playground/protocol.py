@@ -68,7 +68,7 @@ CONTROL_OPS = (
     "time.step",  # run exactly one scheduled engine action
     "time.speed",  # speed: 0.1 .. 20
     "time.at",  # after (virtual s, 0..3600), command: run an engine command then (not saved)
-    "sandbox.reset",  # empty topology, same seed
+    "sandbox.reset",  # empty topology; seed (optional): a new seed, else the same
     "sandbox.snapshot",  # answer with a full frame (sent to a viewer on connect)
     "message.trace",  # msg?, limit?: the history's events about one message (inspector)
     "message.journey",  # msg: {"journey": brokers.inspect Journey.to_dict(), "body", "headers"}

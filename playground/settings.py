@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "playground.stranger.StrangerMiddleware",  # a sandbox not yours: the app's own 404
 ]
 
 ROOT_URLCONF = "playground.urls"

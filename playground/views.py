@@ -1,6 +1,7 @@
 """Page views. Thin: parse (Django forms), call the sandbox runtime, render a partial.
 
-Every sandbox URL answers 404 to anyone but the sandbox's owner. A form that fails
+Every sandbox URL answers 404 to anyone but the sandbox's owner, with the app's own
+page that names nothing of the sandbox (`playground.stranger`). A form that fails
 validation, or whose command the engine refuses, comes back with the message under the
 field and nothing changed; a form that succeeds comes back blank and tells the page
 (`topology-changed`) to redraw the diagram.
@@ -26,6 +27,7 @@ from playground.layout import layout
 from playground.models import Sandbox
 from playground.protocol import SPEED_MAX, SPEED_MIN
 from playground.sandboxes import create_sandbox, get_owned, owner_token
+from playground.stranger import NotYours
 from playground.scenarios import list_scenarios
 
 CHANGED = "topology-changed"
@@ -41,20 +43,28 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sandbox_new(request: HttpRequest) -> HttpResponse:
-    """Make a sandbox for this visitor and go to it."""
-    sandbox = create_sandbox(owner_token(request.session))
+    """Make a sandbox for this visitor, with the seed typed (empty: a random one); go to it."""
+    form = forms.SeedForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return render(request, "partials/flash.html", {"error": form.error()})
+        context = {"features": FEATURES, "scenarios": list_scenarios()}
+        context.update(start_error=form.error(), start_seed=request.POST.get("seed", ""))
+        return render(request, "index.html", context, status=400)
+    sandbox = create_sandbox(owner_token(request.session), seed=form.cleaned_data["seed"])
     url = reverse("sandbox", args=[sandbox.id])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def owned(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Pass the sandbox to `view` if this visitor owns it; 404 otherwise."""
+    """Pass the sandbox to `view` if this visitor owns it; the stranger's 404 otherwise
+    (the same answer whether the sandbox exists or not)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, sandbox_id: str, *args: Any, **kw: Any) -> HttpResponse:
         sandbox = get_owned(sandbox_id, owner_token(request.session, create=False))
         if sandbox is None:
-            raise Http404("No such sandbox.")
+            raise NotYours("sandbox")
         return view(request, sandbox, *args, **kw)
 
     return wrapper
@@ -101,11 +111,20 @@ def diagram(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
 @require_POST
 @owned
 def sandbox_reset(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
-    """Empty the topology; the seed stays."""
-    answer = ui_state.run(sandbox, {"op": "sandbox.reset"})
+    """Empty the topology, kept parts too; the seed typed replaces the seed (empty: it stays)."""
+    form = forms.SeedForm(request.POST)
+    if not form.is_valid():
+        return render(request, "partials/flash.html", {"error": form.error() + " Nothing changed."})
+    command: dict[str, Any] = {"op": "sandbox.reset"}
+    if form.cleaned_data["seed"] is not None:
+        command["seed"] = form.cleaned_data["seed"]
+    answer = ui_state.run(sandbox, command)
     if not answer.get("ok"):
         return render(request, "partials/flash.html", {"error": answer.get("error")})
-    response = render(request, "partials/flash.html", {"message": "Sandbox reset (same seed)."})
+    seed = answer.get("seed", sandbox.seed)  # the host saved it with the spec
+    same = seed == sandbox.seed
+    message = f"Sandbox reset ({'same' if same else 'new'} seed {seed})."
+    response = render(request, "partials/flash.html", {"message": message})
     return trigger_client_event(response, CHANGED)
 
 

@@ -29,6 +29,7 @@ from playground.consumers import kick_watchers
 from playground.layout import layout
 from playground.models import Sandbox
 from playground.sandboxes import create_sandbox, owner_token, revoke, share
+from playground.stranger import NotYours
 from playground.scenarios import ScenarioError, load
 from playground.views import owned
 
@@ -126,7 +127,7 @@ def lock(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
 def _watched(token: str) -> Sandbox:
     sandbox = Sandbox.objects.filter(watch_token=token).first() if token else None
     if sandbox is None:
-        raise Http404("This watch link does not exist or was revoked.")
+        raise NotYours("watch")  # the app's own 404 page, the same for revoked and unknown
     return sandbox
 
 

@@ -1,7 +1,8 @@
 """Time and sandbox commands: play, pause, step, speed, reset, snapshot, trace.
 
 `time.step` runs one engine action and leaves its events for the next frame, so every
-viewer sees the step, not only the one who asked. `sandbox.snapshot` answers with a full
+viewer sees the step, not only the one who asked. `sandbox.reset` empties the whole
+topology (kept parts too) and takes a new `seed` when given. `sandbox.snapshot` answers with a full
 frame (the newest history in its log) without disturbing what the next tick sends.
 `message.trace` (an addition to the protocol) answers with the history's events about
 one message, for the inspector's "why did this message land here?". `sandbox.load`
@@ -78,7 +79,7 @@ def load(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     spec = f.command.get("spec")
     if not isinstance(spec, dict):
         raise CommandError("sandbox.load needs a spec object.", "spec")
-    seed = f.integer("seed", rt.seed, 0, 2**63 - 1)
+    seed = f.integer("seed", rt.seed, 0, MAX_SEED)
     old_seed, rt.seed = rt.seed, seed
     rt.history.clear()
     rt.payloads.clear()

@@ -169,8 +169,8 @@ class SandboxRuntime:
             log.exception("command %s failed inside the engine; rebuilding from the spec", op)
             self.build(saved if saved is not None else self.spec)
             return _refused("Something went wrong inside the engine; the sandbox was rebuilt.")
-        if changes_spec and self.spec != saved:
-            self.spec_version += 1
+        if changes_spec and (self.spec != saved or self.seed != seed):
+            self.spec_version += 1  # the host saves spec and seed
         self.dirty = True
         return {"ok": True, **result}
 
