@@ -146,9 +146,10 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class CommandForm(forms.Form):
-    """A form that becomes one protocol command."""
+    """A form that becomes one protocol command; `submit_label` is its button's verb."""
 
     op = ""
+    submit_label = "Add"
 
     def to_command(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -283,6 +284,7 @@ class QueueForm(CommandForm):
 
 class BindingForm(CommandForm):
     op = "bind"
+    submit_label = "Bind"
     source = NameField(label="From exchange")
     destination_type = forms.ChoiceField(
         choices=[("queue", "queue"), ("exchange", "exchange")], initial="queue", label="To a"
@@ -394,6 +396,7 @@ class PublishForm(CommandForm):
     """One message, or a burst, to an exchange."""
 
     op = "publish"
+    submit_label = "Publish"
     exchange = forms.CharField(required=False, max_length=MAX_NAME, label="Exchange")
     routing_key = KeyField(label="Routing key")
     key_pattern = KeyField(
@@ -577,6 +580,7 @@ class SendForm(CommandForm):
     """One record, or a burst, to a topic."""
 
     op = "send"
+    submit_label = "Send"
     topic = NameField()
     key = KeyField(label="Key", help_text="blank: no key (sticky partitioner)")
     key_pattern = KeyField(

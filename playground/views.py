@@ -141,26 +141,24 @@ class Kind:
         broker: str,
         delete_op: str = "",
         key: str = "name",
-        submit: str = "Add",
     ) -> None:
         self.form_class = form_class
         self.title = title
         self.broker = broker
         self.delete_op = delete_op
         self.key = key
-        self.submit = submit
 
 
 KINDS: dict[str, Kind] = {
     "exchange": Kind(forms.ExchangeForm, "Exchange", "amqp", "exchange.delete"),
     "queue": Kind(forms.QueueForm, "Queue", "amqp", "queue.delete"),
-    "binding": Kind(forms.BindingForm, "Binding", "amqp", "unbind", submit="Bind"),
+    "binding": Kind(forms.BindingForm, "Binding", "amqp", "unbind"),
     "consumer": Kind(forms.ConsumerForm, "Consumer", "amqp", "consumer.remove", "tag"),
     "producer": Kind(forms.ProducerForm, "Producer", "both", "producer.remove"),
-    "publish": Kind(forms.PublishForm, "Publish to an exchange", "amqp", submit="Publish"),
+    "publish": Kind(forms.PublishForm, "Publish to an exchange", "amqp"),
     "topic": Kind(forms.TopicForm, "Topic", "kafka", "topic.delete"),
     "group": Kind(forms.GroupForm, "Consumer group", "kafka", "group.remove", "group_id"),
-    "send": Kind(forms.SendForm, "Send to a topic", "kafka", submit="Send"),
+    "send": Kind(forms.SendForm, "Send to a topic", "kafka"),
 }
 
 

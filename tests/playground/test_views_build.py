@@ -56,6 +56,20 @@ def test_adding_an_exchange_declares_it_and_asks_for_a_redraw(client, sandbox):
     assert "orders" in names(describe(sandbox)["amqp"]["exchanges"])
 
 
+VERBS = {"exchange": "Add", "queue": "Add", "binding": "Bind", "consumer": "Add",
+         "publish": "Publish", "topic": "Add", "group": "Add", "send": "Send",
+         "producer": "Add"}  # fmt: skip
+
+
+def test_every_build_button_says_its_verb_from_the_first_render(client, sandbox):
+    page = client.get(url(sandbox, "")).content.decode()
+    for kind, verb in VERBS.items():
+        form = page.split(f'<form class="cmd-form {kind}"')[1].split("</form>")[0]
+        assert f'<button type="submit" class="btn primary">{verb}</button>' in form, kind
+        blank = client.get(url(sandbox, f"{kind}/")).content.decode()
+        assert f'class="btn primary">{verb}</button>' in blank, kind
+
+
 @pytest.mark.parametrize(
     ("kind", "fields", "message"),
     [
