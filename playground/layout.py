@@ -298,7 +298,7 @@ def _queue_node(q: dict) -> Node:
 def _consumer_node(c: dict) -> Node:
     x, w = AMQP_COLUMNS["consumer"]
     ack = "auto-ack" if c.get("auto_ack") else f"prefetch {c.get('prefetch', 0)}"
-    extra = {"state": c.get("state", "")}
+    extra = {"state": c.get("state", ""), "acked": c.get("acked", 0)}
     return Node(
         "c:" + c["tag"],
         "consumer",

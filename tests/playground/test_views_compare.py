@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -33,6 +35,22 @@ def test_each_preset_shows_both_sides_with_the_counters_of_run_preset(client, sa
         assert f">{result.counters['amqp'][key]}</td>" in row
         assert f">{result.counters['kafka'][key]}</td>" in row
     assert "Claims that did not hold" not in body
+
+
+@pytest.mark.parametrize("name", list(compare.PRESETS))
+def test_the_diagrams_consumer_counters_are_the_tables_numbers(client, sandbox, name):
+    """Each consumer box's ✓ is its acks at the end; together they are the table's
+    "processed" (no preset has an auto-ack consumer, whose deliveries count unacked)."""
+    body = client.get(f"/s/{sandbox.id}/compare/", {"preset": name}).content.decode()
+    shown = {
+        tag: int(n)
+        for tag, n in re.findall(r'data-node="c:([^"]+)" data-field="acked">(\d+)</tspan>', body)
+    }
+    state = play(name).state["amqp"]["consumers"]
+    assert shown == {c["tag"]: c["acked"] for c in state}
+    assert not any(c["auto_ack"] for c in state)
+    row = body.split('data-counter="processed"')[1].split("</tr>")[0]
+    assert f'<td class="rabbit">{sum(shown.values())}</td>' in row.replace(" claimed", "")
 
 
 def test_an_unknown_preset_falls_back_to_the_first(client, sandbox):
