@@ -622,7 +622,8 @@ def _member_node(m: dict, g: dict, colour: int) -> Node:
     x, w = KAFKA_COLUMNS["member"]
     parts = [f"P{tp[1]}" for tp in m.get("assignment", [])]
     sub = ",".join(parts) if parts else "idle"
-    extra = {"state": m.get("state", ""), "colour": colour, "group": g["group_id"]}
+    extra = {"state": m.get("state", ""), "colour": colour, "group": g["group_id"],
+             "processed": m.get("processed", 0)}  # fmt: skip
     return Node(
         "m:" + m["member"],
         "member",

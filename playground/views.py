@@ -27,8 +27,8 @@ from playground.layout import layout
 from playground.models import Sandbox
 from playground.protocol import SPEED_MAX, SPEED_MIN
 from playground.sandboxes import create_sandbox, get_owned, owner_token
-from playground.stranger import NotYours
 from playground.scenarios import list_scenarios
+from playground.stranger import NotYours
 
 CHANGED = "topology-changed"
 EDIT_ID = "edit-%s"  # edit forms sit beside the build forms: keep element ids unique

@@ -29,8 +29,8 @@ from playground.consumers import kick_watchers
 from playground.layout import layout
 from playground.models import Sandbox
 from playground.sandboxes import create_sandbox, owner_token, revoke, share
-from playground.stranger import NotYours
 from playground.scenarios import ScenarioError, load
+from playground.stranger import NotYours
 from playground.views import owned
 
 SCENARIO_OPS = ("next", "back", "check", "close")

@@ -5,11 +5,11 @@ RabbitMQ cannot run the Kafka half (topics, groups, stopped brokers, Kafka produ
 real Kafka cannot run the RabbitMQ half (exchanges, queues, bindings, consumers, AMQP
 producers), nor stop its brokers. That part is *kept*: `spec.realize` skips it, frames
 describe it from the spec (`describe_amqp`, `describe_kafka`, `describe_producers`:
-state "kept", counters at zero) so the diagram draws it greyed, saying where it runs (`RUNS_ON`), and
-a command aimed at it is refused with `refusal(...)`, changing nothing (we chose refusing
-over editing a part nobody can see run). Switching to a backend that runs it builds it
-again, live. Leaves out messages: a kept part holds none, as every part of a rebuilt
-sandbox starts empty.
+state "kept", counters at zero) so the diagram draws it greyed, saying where it runs
+(`RUNS_ON`), and a command aimed at it is refused with `refusal(...)`, changing nothing
+(we chose refusing over editing a part nobody can see run). Switching to a backend that
+runs it builds it again, live. Leaves out messages: a kept part holds none, as every
+part of a rebuilt sandbox starts empty.
 """
 
 from __future__ import annotations
@@ -134,6 +134,7 @@ def describe_kafka(spec: dict[str, Any]) -> dict[str, Any]:
                         "state": KEPT,
                         "topics": list(g.get("topics") or []),
                         "assignment": [],
+                        "processed": 0,
                     }
                     for m in g.get("members", [])
                 ],  # fmt: skip

@@ -94,6 +94,7 @@ export class Counters {
       }
       for (const m of g.members || []) {
         this.set("m:" + m.member, "state", m.state ?? "");
+        this.set("m:" + m.member, "processed", m.processed ?? 0);
         this.state("m:" + m.member, m.state);
       }
     }

@@ -39,8 +39,9 @@ def test_each_preset_shows_both_sides_with_the_counters_of_run_preset(client, sa
 
 @pytest.mark.parametrize("name", list(compare.PRESETS))
 def test_the_diagrams_consumer_counters_are_the_tables_numbers(client, sandbox, name):
-    """Each consumer box's ✓ is its acks at the end; together they are the table's
-    "processed" (no preset has an auto-ack consumer, whose deliveries count unacked)."""
+    """Each consumer box's ✓ is its acks at the end and each member's its processed
+    records; together they are the table's "processed" (no preset has an auto-ack
+    consumer, whose deliveries the table counts unacked; a member that left is not drawn)."""
     body = client.get(f"/s/{sandbox.id}/compare/", {"preset": name}).content.decode()
     shown = {
         tag: int(n)
@@ -49,8 +50,24 @@ def test_the_diagrams_consumer_counters_are_the_tables_numbers(client, sandbox, 
     state = play(name).state["amqp"]["consumers"]
     assert shown == {c["tag"]: c["acked"] for c in state}
     assert not any(c["auto_ack"] for c in state)
-    row = body.split('data-counter="processed"')[1].split("</tr>")[0]
-    assert f'<td class="rabbit">{sum(shown.values())}</td>' in row.replace(" claimed", "")
+    members = {
+        member: int(n)
+        for member, n in re.findall(
+            r'data-node="m:([^"]+)" data-field="processed">(\d+)</tspan>', body
+        )
+    }
+    played = play(name)
+    groups = played.state["kafka"]["groups"]
+    assert members == {m["member"]: m["processed"] for g in groups for m in g["members"]}
+    # a member that crashed and left is not drawn: the drawn ones hold the rest
+    gone = sum(
+        len(e["msgs"])
+        for e in played.events
+        if e["kind"] == "processed" and e["member"] not in members
+    )
+    row = body.split('data-counter="processed"')[1].split("</tr>")[0].replace(" claimed", "")
+    assert f'<td class="rabbit">{sum(shown.values())}</td>' in row
+    assert f'<td class="kafka">{sum(members.values()) + gone}</td>' in row
 
 
 def test_an_unknown_preset_falls_back_to_the_first(client, sandbox):
