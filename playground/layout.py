@@ -700,6 +700,6 @@ def _mark_kept(band: Band, nodes: list[Node], edges: list[Edge], where: str) -> 
     for n in nodes:
         n.kept = bool(where)
         if where and n.kind == "member":
-            n.sub = "kept"  # not "idle": nothing assigns its partitions here
+            n.sub = ""  # not "idle": nothing assigns its partitions here
     for e in edges:
         e.kept = bool(where)

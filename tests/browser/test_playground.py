@@ -274,6 +274,11 @@ def test_time_controls_and_crashing_a_consumer(page, server):
     page.locator("#topology g.node[data-node='c:worker']").click()
     page.locator("#details button[value='consumer.crash']").click()
     page.wait_for_selector("#topology g.node.crashed[data-node='c:worker']")
+    # The clicked Crash button keeps the focus until the details panel reloads (the
+    # crash changes the topology) and swaps it out; page keys wait while a button has
+    # the focus, by design. The crashed node comes from a frame and may show first, so
+    # wait for the focus to fall back to the page before pressing f.
+    page.wait_for_function("document.activeElement === document.body")
     page.keyboard.press("f")
     assert "full-view" in page.evaluate("document.body.className")
     shot(page, "full-view.png")
