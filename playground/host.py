@@ -69,6 +69,7 @@ MAX_TICK = 0.25  # longest wall time one tick covers: a stalled host does not ca
 RELOAD = "sandbox.reload"
 READ_ONLY = ("sandbox.snapshot", "message.trace")
 WAITING = "The broker does not answer (%s); this sandbox's topology is declared when it does."
+REFUSED = "The broker cannot run this sandbox's topology: %s Nothing changed."
 #: threads for real-broker sandboxes' blocking calls (loads, commands, ticks, closes)
 REAL_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="bp-real")
 
@@ -102,6 +103,7 @@ class Live:
     last_touch: float = 0.0
     real: bool = False  # on a real broker: blocking calls go to REAL_POOL
     pending: dict[str, Any] | None = None  # a spec the broker was down for: declared on return
+    refused: str = ""  # the broker answered but refused the topology (its message)
     ticking: asyncio.Future | None = None
 
     def __post_init__(self) -> None:
@@ -155,20 +157,22 @@ class RuntimeHost:
             spec = row["spec"]  # the whole topology: the runtime keeps what `kind` cannot run
             budget = 0.4 / self.tick_hz  # at most 40% of the loop for one busy engine
             factory = backend_choice.factory(kind, sandbox_id)
-            pending = None
+            pending, refused = None, ""
             try:
                 runtime = SandboxRuntime(
                     row["seed"], spec, self.caps, backend_factory=factory, work_budget=budget
                 )
-            except BrokerError:  # the real broker is down: start empty, declare on return
+            except BrokerError as exc:  # the real broker is down: start empty, declare on return
                 runtime = SandboxRuntime(
                     row["seed"], None, self.caps, backend_factory=factory, work_budget=budget
                 )
                 pending = spec
+                if runtime.backend.status().get("state") == "connected":
+                    refused = exc.message  # it is up: it cannot run this topology
             runtime.locked = bool(row.get("locked"))
             now = time.monotonic()
             live = Live(runtime, runtime.spec_version, last_tick=now, last_active=now)
-            live.real, live.pending = backend_choice.is_real(kind), pending
+            live.real, live.pending, live.refused = backend_choice.is_real(kind), pending, refused
             with self._lock:
                 self.live[sandbox_id] = live
             return live
@@ -198,6 +202,8 @@ class RuntimeHost:
             return GONE
         if old is not None:
             live.viewers = old.viewers
+        if live.refused:  # the switch answers with the broker's reason and is undone
+            return {"ok": False, "field": None, "error": REFUSED % live.refused}
         return {"ok": True, "status": live.runtime.backend.status()}
 
     async def _save(self, sandbox_id: str, live: Live) -> None:

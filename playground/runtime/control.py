@@ -80,13 +80,14 @@ def load(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     if not isinstance(spec, dict):
         raise CommandError("sandbox.load needs a spec object.", "spec")
     seed = f.integer("seed", rt.seed, 0, MAX_SEED)
-    old_seed, rt.seed = rt.seed, seed
+    (old_seed, old_spec), rt.seed = (rt.seed, rt.spec), seed
     rt.history.clear()
     rt.payloads.clear()
     try:
         rt.build(spec)
-    except Exception:
+    except Exception:  # a broker refused part of it: the sandbox stays as it was
         rt.seed = old_seed
+        rt.build(old_spec)
         raise
     return {"seed": seed}
 

@@ -41,7 +41,6 @@ from typing import Any
 
 from brokers.backend import Backend
 
-REAL_KINDS = ("rabbitmq", "kafka")  # backends on a real broker (`Backend.kind`)
 SECTIONS: dict[str, type] = {
     "exchanges": dict,
     "queues": dict,
@@ -146,8 +145,9 @@ def unbind(backend: Backend, b: dict[str, Any]) -> None:
 
 
 def runs_brokers_down(backend: Backend) -> bool:
-    """Whether `backend` can take Kafka brokers down (only the simulator's cluster can)."""
-    return backend.kafka is not None and getattr(backend, "kind", "") not in REAL_KINDS
+    """Whether `backend` can take Kafka brokers down: only the simulator's cluster can,
+    the one backend with virtual time (real ones, combined ones too, cannot)."""
+    return backend.kafka is not None and backend.steppable
 
 
 def realize(backend: Backend, spec: dict[str, Any]) -> None:

@@ -260,6 +260,16 @@ def test_unknown_top_level_keys_survive_a_rebuild_and_stay_out_of_the_file():
     assert "scenario" not in exported and exported["topics"] == spec["topics"]
 
 
+def test_a_load_the_backend_refuses_leaves_the_sandbox_as_it_was():
+    rt = SandboxRuntime(7, built_on_the_simulator())
+    before = copy.deepcopy(rt.spec)
+    bad = {"consumers": {"c": {**before["consumers"]["clerk"], "queue": "nowhere"}}}
+    answer = rt.apply({"op": "sandbox.load", "spec": bad, "seed": 8})
+    assert not answer["ok"] and "nowhere" in answer["error"]
+    assert rt.spec == before and rt.seed == 7
+    assert [q["name"] for q in rt.frame()["amqp"]["queues"]] == ["eu"]
+
+
 def test_the_switch_notes_name_what_is_kept():
     spec = built_on_the_simulator()
     assert backend_choice.kept_notes(spec, "sim") == []
@@ -398,3 +408,21 @@ def test_a_round_trip_over_both_real_brokers_keeps_the_whole_topology(
         assert list(frame["kept"]) == ([kept] if kept else []), kind
         assert export(client, sandbox) == first, kind
     assert client.post(f"/s/{sandbox.id}/reset/", **HX).status_code == 200
+
+
+@pytest.mark.real
+def test_a_topology_the_real_broker_refuses_is_answered_and_the_switch_undone(
+    client, settings, kafka_bootstrap
+):
+    """One real Kafka broker cannot hold three replicas: the switch says so, nothing changes
+    (it used to wait forever for a broker that was up, refusing every command)."""
+    settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
+    sandbox = start(client)
+    topic = {"op": "topic.create", "name": "ledger", "partitions": 1, "replication_factor": 3}
+    assert host.call_sync(sandbox.id, topic)["ok"]
+    body = switch(client, sandbox, "kafka")
+    assert "The broker cannot run this sandbox&#x27;s topology" in body, body
+    assert "InvalidReplicationFactor" in body and "Nothing changed." in body
+    sandbox.refresh_from_db()
+    assert sandbox.backend == "sim" and sandbox.spec["topics"]["ledger"]["replication_factor"] == 3
+    assert host.call_sync(sandbox.id, {"op": "queue.declare", "name": "q"})["ok"]
