@@ -319,6 +319,10 @@ def test_a_switch_there_and_back_keeps_the_whole_topology(client, stand_ins):
         body = switch(client, sandbox, kind)
         assert f"Now on {backend_choice.LABELS[kind]}" in body
         assert export(client, sandbox) == first, kind
+        definitions = client.get(f"/s/{sandbox.id}/export/definitions.json").json()
+        assert [q["name"] for q in definitions["queues"]] == ["eu"], kind
+        code = client.get(f"/s/{sandbox.id}/code/").content.decode()
+        assert "clicks" in code and "orders" in code, kind
         sandbox.refresh_from_db()
         assert sandbox.spec["topics"] == first["spec"]["topics"]
         assert sandbox.spec["consumers"] == first["spec"]["consumers"]
