@@ -2,7 +2,7 @@
 
 `live_server_url` serves the app with daphne (`manage.py runserver`, WebSockets
 included) in a subprocess on a free loopback port with its own database, once per test
-session; `chromium` is one browser for the session; `new_page(viewport)` opens a page in
+session; `chromium` is one browser per module; `new_page(viewport)` opens a page in
 a fresh context (its own cookies, so its own visitor) that records page errors.
 """
 
@@ -56,9 +56,10 @@ def live_server_url(tmp_path_factory) -> Iterator[str]:
                 proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(chromium_path: str) -> Iterator:
-    """Debian's Chromium, once for the session."""
+    """Debian's Chromium, once per module (Playwright's sync API allows one running
+    instance per thread, and other modules start their own)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
