@@ -9,7 +9,11 @@ producer's name. With `rate` 0 a command publishes its whole `count` at once.
 Caps: a producer's rate, and all running agents' rates together, stay within the
 sandbox's publish-rate cap (refused otherwise). When the sandbox retains as many
 messages as its cap allows, agents are *blocked* — they skip their turn, as RabbitMQ
-blocks publishers on a resource alarm — and resume when messages are consumed.
+blocks publishers on a resource alarm — and resume when messages are consumed. On a
+real broker that went away an agent is *disconnected*: it tries again every RETRY_AFTER
+seconds and goes on from the first publish that succeeds (no burst to catch up), as a
+producer application retrying its connection would. Any other refusal (an exchange or
+topic deleted under it) stops it with the broker's words as its error.
 Leaves out bursts smoother than one timer per message.
 """
 
@@ -19,7 +23,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from brokers.clock import Timer
-from brokers.errors import BrokerError, CapacityExceeded
+from brokers.errors import BrokerError, CapacityExceeded, Disconnected
 from playground.runtime.amqp_ops import publish_conf
 from playground.runtime.fields import CommandError, Fields
 from playground.runtime.kafka_ops import send_conf
@@ -29,6 +33,7 @@ if TYPE_CHECKING:
     from playground.runtime.core import SandboxRuntime
 
 MAX_COUNT = 1_000_000
+RETRY_AFTER = 1.0  # seconds between a disconnected agent's tries
 
 
 class Agent:
@@ -43,7 +48,7 @@ class Agent:
         self.payload = _compile(conf["payload"], "payload", True)
         self.rng = random.Random(f"{rt.seed}:producer:{name}")
         self.sent = 0
-        self.state = "stopped"  # running, blocked, done, error
+        self.state = "stopped"  # running, blocked, disconnected, done, error
         self.error = ""
         self._k = 0
         self._start = 0.0
@@ -55,7 +60,7 @@ class Agent:
 
     @property
     def active(self) -> bool:
-        return self.state in ("running", "blocked")
+        return self.state in ("running", "blocked", "disconnected")
 
     def start(self) -> None:
         """Begin (again) from now: the first message goes out at once."""
@@ -87,12 +92,17 @@ class Agent:
         if self.rt.retained_estimate() >= self.rt.caps.max_retained:
             self.state = "blocked"
         else:
-            self.state = "running"
             try:
                 self.publish_next()
+            except Disconnected as exc:  # the broker comes back: try again, then go on
+                self.state, self.error = "disconnected", exc.message
+                self._k, self._start = 0, self.rt.clock.now + RETRY_AFTER
+                self._timer = self.rt.clock.at(self._start, self._fire)
+                return
             except BrokerError as exc:
                 self.state, self.error = "error", exc.message
                 return
+            self.state, self.error = "running", ""
         if count and self.sent >= count:
             self.state = "done"
             self.rt.agent_finished(self)
