@@ -7,12 +7,20 @@ each fetched batch (`Fetched`), processes records for `processing_time` seconds 
 commit is visible as an event), `after` processing each poll's records, `before`
 processing them. Other threads reach it through a command queue (poll, commit, seek,
 leave, crash). A `ConsumerRebalanceListener` records each assignment; the adapter turns
-the members' reports into one `Rebalanced` per generation. Leaves out static membership.
+the members' reports into one `Rebalanced` per generation.
+
+A broker that goes away does not end a member: kafka-python reconnects on its own (within
+RECONNECT_BACKOFF_MAX_MS of the broker's return), and a commit the policy makes while the
+coordinator is away fails without ending the thread; the next commit covers its offsets
+(or, after a rebalance, the partition's new owner reads from the last committed offset
+and the records processed twice show as `duplicates`). A commit the user asked for
+reports the failure. Leaves out static membership.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import queue
 import threading
 import time
@@ -23,9 +31,10 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
 from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from brokers.errors import Disconnected, ValidationError
+from brokers.errors import BrokerError, Disconnected, ValidationError
 from brokers.kafka import events as ev
 from brokers.real.kafka_join import complete_joins_across_polls
 
@@ -43,6 +52,13 @@ MSG_HEADER = "x-bp-msg"
 # broker answers in milliseconds even on a loaded machine.
 BOOTSTRAP_TIMEOUT_MS = 5000
 JOIN_GRACE = 10.0  # seconds past the session timeout a manual member may take to join
+# kafka-python backs off reconnecting up to 30 s by default: a broker back after a restart
+# would wait that long to be noticed. Every client here retries at least once a second.
+RECONNECT_BACKOFF_MAX_MS = 1000
+COMMIT_TIMEOUT_MS = 5000  # a commit while the coordinator is away gives up after this
+RETRY_PAUSE = 0.2  # seconds a member waits after a retriable error before polling again
+
+log = logging.getLogger(__name__)
 
 
 class _Listener(ConsumerRebalanceListener):
@@ -106,6 +122,7 @@ class Member(threading.Thread):
             partition_assignment_strategy=[ASSIGNORS[s["partition_assignment_strategy"]]],
             request_timeout_ms=max(30000, session + 5000),
             bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+            reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
         )
         real_topics = [names.real(t) for t in self.topics]
         if self.group_id:
@@ -136,20 +153,31 @@ class Member(threading.Thread):
         self.ready.set()
         try:
             while self.state == "active":
-                self._commands(0.0 if self.settings["behaviour"] == "auto" else 0.05)
-                if self.state != "active":
-                    break
-                if self.settings["behaviour"] == "auto":
-                    self._poll_and_process(self.settings["max_poll_records"], 100)
-                    self._maybe_auto_commit()
-                else:  # manual: stay in the group, fetch only when asked
-                    self.consumer.pause(*self.consumer.assignment())
-                    for tp, records in self.consumer.poll(timeout_ms=50).items():
-                        self.consumer.seek(tp, records[0].offset)  # not asked for: unread
+                try:
+                    self._once()
+                except KafkaError as exc:
+                    if not exc.retriable:
+                        raise
+                    # the broker is away or moving: kafka-python reconnects; poll again
+                    log.info("member %s: %s; polling again", self.member, exc)
+                    time.sleep(RETRY_PAUSE)
         except BaseException as exc:  # noqa: BLE001 - the member dies; the UI shows why
             self.state = "failed"
             self.error = exc
         self._finish()
+
+    def _once(self) -> None:
+        """One turn of the member's loop: commands, then a poll (and its processing)."""
+        self._commands(0.0 if self.settings["behaviour"] == "auto" else 0.05)
+        if self.state != "active":
+            return
+        if self.settings["behaviour"] == "auto":
+            self._poll_and_process(self.settings["max_poll_records"], 100)
+            self._maybe_auto_commit()
+        else:  # manual: stay in the group, fetch only when asked
+            self.consumer.pause(*self.consumer.assignment())
+            for tp, records in self.consumer.poll(timeout_ms=50).items():
+                self.consumer.seek(tp, records[0].offset)  # not asked for: unread
 
     def _finish(self) -> None:
         consumer = self.consumer
@@ -215,9 +243,9 @@ class Member(threading.Thread):
 
     def _cmd_commit(self, offsets: dict[tuple[str, int], int] | None) -> None:
         if offsets is None:
-            self._commit_positions("commit")
+            self._commit_positions("commit", asked=True)
             return
-        self._commit({tp: off for tp, off in offsets.items()}, "commit")
+        self._commit({tp: off for tp, off in offsets.items()}, "commit", asked=True)
 
     def _cmd_seek(self, topic: str, partition: int, offset: int) -> None:
         if (topic, partition) not in self.assignment:
@@ -311,7 +339,7 @@ class Member(threading.Thread):
             self._last_auto_commit = now
             self._commit_positions("auto-commit")
 
-    def _commit_positions(self, reason: str) -> None:
+    def _commit_positions(self, reason: str, asked: bool = False) -> None:
         if not self.group_id:
             return
         names = self.adapter.names
@@ -322,9 +350,11 @@ class Member(threading.Thread):
                 positions[(topic, partition)] = self.consumer.position(tp, timeout_ms=2000)
             except Exception:  # noqa: BLE001 - no position yet: nothing to commit
                 continue
-        self._commit({k: p for k, p in positions.items() if p is not None}, reason)
+        self._commit({k: p for k, p in positions.items() if p is not None}, reason, asked)
 
-    def _commit(self, offsets: dict[tuple[str, int], int], reason: str) -> None:
+    def _commit(self, offsets: dict[tuple[str, int], int], reason: str, asked=False) -> None:
+        """Commit `offsets`; a failed commit the policy made is skipped (see the module
+        docstring), one the user `asked` for raises a BrokerError saying why."""
         if not self.group_id or not offsets:
             return
         names = self.adapter.names
@@ -332,7 +362,15 @@ class Member(threading.Thread):
             TopicPartition(names.real(t), p): OffsetAndMetadata(off, "", -1)
             for (t, p), off in offsets.items()
         }
-        self.consumer.commit(real)
+        try:
+            self.consumer.commit(real, timeout_ms=COMMIT_TIMEOUT_MS)
+        except KafkaError as exc:
+            why = f"{type(exc).__name__}: {exc}"
+            if asked:
+                cls = Disconnected if exc.retriable else BrokerError
+                raise cls(f"Kafka refused the commit of member '{self.member}' ({why})") from None
+            log.info("member %s: %s failed (%s); the next one covers it", self.member, reason, why)
+            return
         for (topic, partition), offset in sorted(offsets.items()):
             self.adapter.committed(self.group_id, self.member, topic, partition, offset, reason)
 

@@ -4,7 +4,9 @@ Part of `KafkaAdapter` (see `brokers.real.kafka`). Each send carries the engine-
 message id in a header; the futures of one kafka-python batch report the partition and
 offsets the broker gave as one `Sent`, `Appended` and `ProduceAcked` for the batch, as the
 simulator reports its batches, with the partitioner's reason computed by
-`brokers.kafka.partitioner`, the simulator's own. Leaves out retries as events.
+`brokers.kafka.partitioner`, the simulator's own. While the cluster is away a send is
+refused at once with `Disconnected` (the producer agent waits and tries again) rather
+than blocking the caller on kafka-python's metadata wait. Leaves out retries as events.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import threading
 from typing import Any, NamedTuple
 
 from kafka import KafkaProducer
+from kafka.errors import KafkaTimeoutError
 
-from brokers.errors import NotFound, ValidationError
+from brokers.errors import Disconnected, NotFound, ValidationError
 from brokers.kafka import events as ev
 from brokers.kafka.partitioner import key_bytes, partition_for_key
-from brokers.real.kafka_member import BOOTSTRAP_TIMEOUT_MS, MSG_HEADER
+from brokers.real.kafka_member import BOOTSTRAP_TIMEOUT_MS, MSG_HEADER, RECONNECT_BACKOFF_MAX_MS
 
 NULL_KEY_REASON = "null key: kafka-python's default partitioner picks a random available partition"
 
@@ -50,6 +53,7 @@ class ProducerOps:
             retries=retries,
             bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
             max_block_ms=BOOTSTRAP_TIMEOUT_MS,  # send() waiting for metadata
+            reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
         )
         self.producers[producer] = {
             "client": client,
@@ -86,6 +90,8 @@ class ProducerOps:
                 raise NotFound(f"no producer '{producer}'")
             self.add_producer("default")
         entry = self.producers[producer]
+        if not self.connected:
+            raise Disconnected(f"Kafka is disconnected ({self.lost_reason}); retrying")
         self._seq += 1
         msg = f"k{self._seq}"
         kb = key_bytes(key) if key is not None else None
@@ -106,18 +112,24 @@ class ProducerOps:
             "timestamp_ms": timestamp_ms,
         }
         try:
-            future = entry["client"].send(self.names.real(topic), partition=partition, **record)
-        except ValueError:
-            if explicit != -1:
-                raise
-            # kafka-python's metadata of a topic just created can lack a partition it
-            # will know soon: let its own partitioner place the record (the same murmur2)
-            future = entry["client"].send(self.names.real(topic), **record)
+            future = self._send(entry["client"], topic, partition, explicit, record)
+        except KafkaTimeoutError as exc:  # no metadata within max_block_ms: the cluster is away
+            raise Disconnected(f"Kafka did not answer: {exc}") from None
         entry["sent"] += 1
         self._batches.track(
             future, (producer, topic, msg, shown_key, reason, entry["acks"], explicit)
         )
         return msg
+
+    def _send(self, client: Any, topic: str, partition, explicit: int, record: dict) -> Any:
+        try:
+            return client.send(self.names.real(topic), partition=partition, **record)
+        except ValueError:
+            if explicit != -1:
+                raise
+            # kafka-python's metadata of a topic just created can lack a partition it
+            # will know soon: let its own partitioner place the record (the same murmur2)
+            return client.send(self.names.real(topic), **record)
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until every producer's sends are acknowledged (their events are queued)."""
