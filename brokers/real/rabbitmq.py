@@ -87,8 +87,8 @@ class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
             loop.start_and_wait()
         except (pe.AMQPError, OSError) as exc:
             raise Disconnected(explain(exc, self.url)) from None
+        self._drop_outbox()  # publishes the old loop never took
         self._window = PublishWindow(MAX_IN_FLIGHT, RESUME_AT)  # posts to a dead loop are gone
-        self._outbox.clear()
         self._outbox_posted = False
         self.control = loop
 

@@ -3,7 +3,10 @@
 Part of `RabbitMQAdapter` (see `brokers.real.rabbitmq`). Publishes go through the control
 connection with publisher confirms and `mandatory`; each consumer is a real pika
 consumer on its own thread and connection (`brokers.real.rabbitmq_consumer`); every
-message carries its engine-style id in the `x-bp-msg` header. Leaves out transactions.
+message carries its engine-style id in the `x-bp-msg` header. A publish the connection
+took down with it (handed over, never confirmed) gets `Confirmed(ack=False)` with the
+reason, as pika's caller would learn it, so no published message is left unaccounted
+for; RabbitMQ may still have taken it. Leaves out transactions.
 """
 
 from __future__ import annotations
@@ -20,6 +23,14 @@ from brokers.errors import AccessRefused, Disconnected, NotFound, ValidationErro
 from brokers.real.rabbitmq_consumer import Consumer, ConsumerSpec, Delivery
 
 MSG_HEADER = "x-bp-msg"
+UNCONFIRMED = "the connection was lost before RabbitMQ confirmed it"
+#: what basic_publish raises when the connection (not the channel) is gone
+CONNECTION_GONE = (
+    pe.AMQPConnectionError,
+    pe.ConnectionWrongStateError,
+    pe.ChannelWrongStateError,
+    OSError,
+)
 
 
 def _real_properties(props: Properties | None, msg: str) -> pika.BasicProperties:
@@ -114,6 +125,8 @@ class MessageOps:
         except pe.ChannelClosed as exc:
             outcome, reason = "nacked", self.names.scrub(exc.reply_text)
             self._open_channel(self.control.connection)
+        except CONNECTION_GONE:  # the rest of the outbox fails the same way, at once
+            outcome, reason = "nacked", UNCONFIRMED
         finally:
             self._window.settle()
         sink = self.sink
@@ -124,10 +137,13 @@ class MessageOps:
         sink.put(ev.Confirmed.make(t=sink.now(), msg=msg, ack=outcome != "nacked", reason=reason))
 
     def _drop_outbox(self) -> None:
-        """Forget publishes the control thread will never take (its connection is gone)."""
+        """Settle, unconfirmed, the publishes the control thread will never take (its
+        connection is gone)."""
+        sink = self.sink
         while self._outbox:
-            self._outbox.popleft()
+            msg = self._outbox.popleft()[0]
             self._window.settle()
+            sink.put(ev.Confirmed.make(t=sink.now(), msg=msg, ack=False, reason=UNCONFIRMED))
 
     # -- consumers -----------------------------------------------------------------------
     def basic_consume(
