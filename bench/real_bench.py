@@ -70,7 +70,7 @@ def amqp_publish_adapter() -> float:
         confirmed += drain_until(b, "confirmed", AMQP_PUBLISH_N - confirmed)
         return confirmed / (time.perf_counter() - started)
     finally:
-        b.close()
+        b.destroy()
 
 
 def amqp_publish_raw() -> float:
@@ -107,7 +107,7 @@ def amqp_consume_adapter() -> float:
         got = drain_until(b, "acked", AMQP_CONSUME_N)
         return got / (time.perf_counter() - started)
     finally:
-        b.close()
+        b.destroy()
 
 
 def amqp_consume_raw() -> float:
@@ -160,7 +160,7 @@ def kafka_produce_adapter() -> float:
         b.drain()
         return KAFKA_N / (time.perf_counter() - started)
     finally:
-        b.close()
+        b.destroy()
 
 
 def _topic(name: str, partitions: int = 3) -> KafkaAdminClient:
@@ -211,7 +211,7 @@ def kafka_consume_adapter() -> float:
             time.sleep(0.005)
         return seen / (time.perf_counter() - started)
     finally:
-        b.close()
+        b.destroy()
 
 
 def kafka_consume_raw() -> float:

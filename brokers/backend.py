@@ -50,4 +50,16 @@ class Backend(ABC):
         return {"state": "connected", "detail": ""}
 
     def close(self) -> None:  # noqa: B027 - optional hook
-        """Release connections and threads (real adapters delete their resources on reset)."""
+        """Release connections and threads. What a real broker holds stays there: queues,
+        messages, topics, records and committed offsets are found again by the next
+        backend on the same prefix (its declares are idempotent)."""
+
+    def destroy(self) -> bool:
+        """Delete what this backend holds on its broker, then close; False when the broker
+        could not be reached to delete it (the simulator has nothing to delete)."""
+        self.close()
+        return True
+
+    def destroy_when_connected(self) -> None:  # noqa: B027 - optional hook
+        """Delete what the broker still holds under this backend's prefix as soon as it
+        answers, before declaring anything (a `destroy()` that found the broker down)."""

@@ -2,8 +2,10 @@
 
 `factory(kind, sandbox_id)` gives the `backend_factory` a `SandboxRuntime` takes; real
 brokers get `brokers.real.make_backend` with the sandbox prefix `bp.<id>.` and the
-addresses from settings. `choices()` probes each real broker (cached for a few seconds)
-so the page can show why one cannot be chosen. A switch never changes the spec: the part
+addresses from settings; `destroy_resources(kind, sandbox_id)` deletes everything with
+that prefix on the broker, with no runtime loaded (a deleted sandbox). `choices()` probes
+each real broker (cached for a few seconds) so the page can show why one cannot be
+chosen. A switch never changes the spec: the part
 the chosen broker cannot run is kept (`playground.runtime.kept`), and `kept_notes(spec,
 kind)` says so in sentences; `limits` says what the backend does not offer (step,
 virtual time, stopping Kafka brokers).
@@ -93,6 +95,13 @@ def factory(kind: str, sandbox_id: str) -> Callable[[int], Backend]:
         )
 
     return make
+
+
+def destroy_resources(kind: str, sandbox_id: str) -> bool:
+    """Delete what the sandbox holds on real broker `kind`; False when it did not answer."""
+    if not is_real(kind):
+        return True
+    return factory(kind, sandbox_id)(0).destroy()
 
 
 class _Probes:

@@ -21,8 +21,11 @@ group and hands the frame to its own sockets (`playground.fanout`), so a frame c
 layer one message per process, not one per viewer. Frames go out each tick for a sandbox
 with viewers or activity (at most FRAME_SENDS_PER_S deliveries a second in all), and at
 least once a second (a heartbeat) while it has viewers. Runtimes are unloaded when idle;
-sandboxes unseen for BP_IDLE_MINUTES are deleted. Every command and tick is guarded: an
-error is logged and answered, and the loop goes on.
+sandboxes unseen for BP_IDLE_MINUTES are deleted. Unloading a runtime on a real broker only
+disconnects it: the broker keeps the sandbox's queues and messages, topics, records and
+committed offsets, and the next load finds them again (so does a switch back to that
+broker). They are deleted on Reset and with the sandbox (`discard`). Every command and
+tick is guarded: an error is logged and answered, and the loop goes on.
 
 A sandbox on a real broker (`Sandbox.backend`, see `playground.backend_choice`) makes
 blocking network calls: its load, commands, ticks and close run on REAL_POOL threads
@@ -177,22 +180,32 @@ class RuntimeHost:
                 self.live[sandbox_id] = live
             return live
 
-    def unload(self, sandbox_id: str) -> concurrent.futures.Future | None:
-        """Forget a runtime (its spec is already saved) and close its backend (a real
-        one on REAL_POOL: deleting its resources blocks; the future says when done)."""
+    def unload(self, sandbox_id: str, destroy: bool = False) -> concurrent.futures.Future | None:
+        """Forget a runtime (its spec is already saved) and close its backend: a real
+        broker keeps what the sandbox made there for the next load. With `destroy` (the
+        sandbox is deleted) that is deleted too. A real backend closes on REAL_POOL (it
+        blocks); the future says when it is done."""
         with self._lock:
             live = self.live.pop(sandbox_id, None)
         if live is None:
             return None
+        end = live.runtime.destroy if destroy else live.runtime.close
         if live.real:
-            return REAL_POOL.submit(
-                _locked, live, _guard, live.runtime.close, "closing %s", sandbox_id
-            )
-        _guard(live.runtime.close, "closing sandbox %s", sandbox_id)
+            return REAL_POOL.submit(_locked, live, _guard, end, "closing %s", sandbox_id)
+        _guard(end, "closing sandbox %s", sandbox_id)
         return None
 
+    def discard(self, sandbox_id: str, kind: str) -> concurrent.futures.Future | None:
+        """The sandbox was deleted: delete what it held on its real broker (`kind`), with
+        its runtime loaded or not (on REAL_POOL; the future says when it is done)."""
+        closing = self.unload(sandbox_id, destroy=True)
+        if closing is not None or not backend_choice.is_real(kind):
+            return closing
+        return _destroy_resources(kind, sandbox_id)
+
     async def reload(self, sandbox_id: str) -> dict[str, Any]:
-        """Close the sandbox's runtime and build it again from the database."""
+        """Close the sandbox's runtime and build it again from the database (a real
+        broker it leaves keeps what the sandbox made there, for a switch back)."""
         old = self.live.get(sandbox_id)
         closing = self.unload(sandbox_id)
         if closing is not None:
@@ -352,15 +365,15 @@ class RuntimeHost:
         watched = [sid for sid, live in self.live.items() if live.viewers]
         cutoff = timezone.now() - timedelta(minutes=settings.BP_IDLE_MINUTES)
 
-        def sweep() -> list[str]:
+        def sweep() -> list[tuple[str, str]]:
             if watched:
                 Sandbox.objects.filter(id__in=watched).update(last_seen=timezone.now())
-            stale = list(Sandbox.objects.filter(last_seen__lt=cutoff).values_list("id", flat=True))
-            Sandbox.objects.filter(id__in=stale).delete()
+            stale = list(Sandbox.objects.filter(last_seen__lt=cutoff).values_list("id", "backend"))
+            Sandbox.objects.filter(id__in=[sandbox_id for sandbox_id, _ in stale]).delete()
             return stale
 
-        for sandbox_id in await database_sync_to_async(sweep)():
-            self.unload(sandbox_id)
+        for sandbox_id, kind in await database_sync_to_async(sweep)():
+            self.discard(sandbox_id, kind)
 
     # -- loops ---------------------------------------------------------------------------
     async def serve(self, listen: bool = False) -> None:
@@ -417,6 +430,16 @@ class RuntimeHost:
 def _row(sandbox_id: str) -> dict[str, Any] | None:
     rows = Sandbox.objects.filter(id=sandbox_id)
     return rows.values("seed", "spec", "backend", "locked").first()
+
+
+def _destroy_resources(kind: str, sandbox_id: str) -> concurrent.futures.Future:
+    """Delete, on REAL_POOL, what sandbox `sandbox_id` holds on real broker `kind`."""
+
+    def go() -> None:
+        if not backend_choice.destroy_resources(kind, sandbox_id):
+            log.warning("sandbox %s: %s did not answer; its resources stay there", sandbox_id, kind)
+
+    return REAL_POOL.submit(_guard, go, "deleting the broker resources of sandbox %s", sandbox_id)
 
 
 def _locked(live: Live, fn: Any, *args: Any) -> Any:

@@ -5,7 +5,13 @@ it polls (queue depths, offsets and lag) and looks after the connection: a broke
 goes away is reported as disconnected, retried with exponential backoff, and when it
 answers again the topology this sandbox declared is declared again. `advance()`,
 `drain()`, `describe()` and `status()` never raise; commands while disconnected raise
-`brokers.errors.Disconnected` with the reason. Leaves out stepping (real time only).
+`brokers.errors.Disconnected` with the reason.
+
+`close()` only disconnects: the broker keeps the sandbox's queues and their messages,
+topics, records and committed offsets, and a backend made later on the same prefix
+declares them again (idempotent) and finds them, messages and offsets included.
+`destroy()` deletes every resource with the prefix, also those an earlier backend left.
+Leaves out stepping (real time only).
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ class RealBackend(Backend):
         self._detail = ""
         self._delay = BACKOFF_START
         self._next_try = 0.0
+        self._wipe_first = False  # destroy_when_connected(): delete before declaring
         self._connect()
 
     @property
@@ -71,6 +78,9 @@ class RealBackend(Backend):
         """Try to (re)connect now; on success declare again what this sandbox knows."""
         try:
             self.adapter.connect()
+            if self._wipe_first:
+                self.adapter.destroy()
+                self._wipe_first = False
             if again:
                 self.adapter.redeclare()
         except (BrokerError, OSError) as exc:
@@ -126,11 +136,32 @@ class RealBackend(Backend):
         }
 
     def close(self) -> None:
-        """Delete this sandbox's resources on the broker and close every connection."""
+        """Close every connection; the broker keeps this sandbox's resources and messages."""
         try:
             self.adapter.close()
         except Exception:  # noqa: BLE001, S110 - closing anyway
             pass
+
+    def destroy(self) -> bool:
+        """Delete every resource with this sandbox's prefix, then close every connection.
+
+        A broker that is down is tried once more now; False when it still does not answer
+        (nothing was deleted, and `destroy_when_connected` on the next backend owes it).
+        """
+        if self._state != "connected" or not self.adapter.connected:
+            self._connect()
+        try:
+            return self.adapter.destroy()
+        except Exception:  # noqa: BLE001 - destroy() reports, never raises
+            return False
+        finally:
+            self.close()
+
+    def destroy_when_connected(self) -> None:
+        if self._state == "connected" and self.adapter.connected:
+            self.adapter.destroy()
+        else:
+            self._wipe_first = True
 
 
 def probe(kind: str, url: str) -> tuple[bool, str]:

@@ -1,8 +1,9 @@
 """`KafkaAdapter`: the Kafka operations of `KafkaApi` on a real cluster, via kafka-python 3.x.
 
 This module holds the connection (one `KafkaAdminClient`), the polled state (offsets,
-committed offsets and lag) for the live view, and shutdown, which deletes the sandbox's
-topics and groups. The operations live by job in `kafka_topics` (topics),
+committed offsets and lag) for the live view, and shutdown: `close()` disconnects and
+leaves topics, records and committed offsets on the cluster, `destroy()` deletes the
+sandbox's topics and groups. The operations live by job in `kafka_topics` (topics),
 `kafka_produce` (producers) and `kafka_groups` (consumer groups, whose members are real
 `KafkaConsumer`s on their own threads, `kafka_member`, whose group joins `kafka_join`
 keeps from being lost between polls). Topics and group ids carry the
@@ -26,7 +27,7 @@ from brokers.errors import BrokerError, Disconnected, ValidationError
 from brokers.kafka.api import KafkaApi
 from brokers.real.common import EventSink, Names
 from brokers.real.kafka_groups import GroupOps
-from brokers.real.kafka_member import BOOTSTRAP_TIMEOUT_MS, Member
+from brokers.real.kafka_member import BOOTSTRAP_TIMEOUT_MS, RECONNECT_BACKOFF_MAX_MS, Member
 from brokers.real.kafka_produce import NULL_KEY_REASON, ProduceBatches, ProducerOps
 from brokers.real.kafka_topics import TopicOps, _check_topic_name
 
@@ -76,6 +77,7 @@ class KafkaAdapter(TopicOps, ProducerOps, GroupOps, KafkaApi):
                 client_id=self.names.real("admin"),
                 request_timeout_ms=10000,
                 bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+                reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
             )
         except KafkaError as exc:
             raise Disconnected(f"Kafka not reachable at {self.bootstrap}: {exc}") from None
@@ -180,8 +182,8 @@ class KafkaAdapter(TopicOps, ProducerOps, GroupOps, KafkaApi):
         }
 
     # -- shutdown --------------------------------------------------------------------------------
-    def reset(self) -> None:
-        """Stop members and producers, delete this sandbox's topics and groups."""
+    def _stop_clients(self) -> None:
+        """Members leave their groups (committing per policy), producers flush and close."""
         for m in list(self.members.values()):
             if m.state == "active":
                 try:
@@ -197,28 +199,36 @@ class KafkaAdapter(TopicOps, ProducerOps, GroupOps, KafkaApi):
             except Exception:  # noqa: BLE001, S110 - closing anyway
                 pass
         self.producers.clear()
-        if self.connected and self.admin is not None:
-            self._delete_leftovers()
+
+    def destroy(self) -> bool:
+        """Stop members and producers and delete every topic and group with this
+        sandbox's prefix, also those an earlier adapter left; the admin client stays
+        open. False when not connected (nothing deleted)."""
+        self._stop_clients()
+        deleted = self.connected and self.admin is not None and self._delete_leftovers()
         self.topics.clear()
         self.groups.clear()
         self.offsets.clear()
+        return deleted
 
-    def _delete_leftovers(self) -> None:
+    def _delete_leftovers(self) -> bool:
         ours = self.names.ours
         try:
             topics = [t for t in self.admin.list_topics() if ours(t)]
             if topics:
                 self.admin.delete_topics(topics, raise_errors=False)
-            groups = [self.names.real(g) for g in self.groups]
+            groups = {self.names.real(g) for g in self.groups}
+            groups |= {g["group_id"] for g in self.admin.list_groups() if ours(g["group_id"])}
             if groups:
-                self.admin.delete_groups(groups)
-        except Exception:  # noqa: BLE001, S110 - best effort on the way out
-            pass
+                self.admin.delete_groups(sorted(groups))
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            return False
+        return True
 
     def close(self) -> None:
-        """Delete this sandbox's resources and close the admin client."""
+        """Close every client; topics, records and committed offsets stay on the cluster."""
         try:
-            self.reset()
+            self._stop_clients()
         finally:
             if self.admin is not None:
                 try:

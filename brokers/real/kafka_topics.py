@@ -1,8 +1,11 @@
 """Kafka topics on a real cluster: create (with configs), delete, alter, grow, redeclare.
 
 Part of `KafkaAdapter` (see `brokers.real.kafka`): topics go through the admin client
-with the sandbox prefix; leaders are read back for the live view. Leaves out broker
-stop/start (the playground does not own a real cluster's brokers).
+with the sandbox prefix; leaders are read back for the live view. A topic this sandbox
+made earlier (its runtime was unloaded, the cluster kept it) is taken back as it is, its
+records and the groups' committed offsets with it: grown to the partitions asked for,
+never shrunk, with the configs asked for set on it. Leaves out broker stop/start (the
+playground does not own a real cluster's brokers).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic
+from kafka.errors import TopicAlreadyExistsError
 
 from brokers.errors import BrokerError, NotFound, ValidationError
 from brokers.kafka import events as ev
@@ -40,7 +44,7 @@ class TopicOps:
         if name in self.topics:
             raise ValidationError(f"TOPIC_ALREADY_EXISTS - Topic '{name}' already exists.")
         configs = {k: str(v) for k, v in (configs or {}).items()}
-        self._create(name, num_partitions, replication_factor, configs)
+        num_partitions = self._create(name, num_partitions, replication_factor, configs)
         self.topics[name] = {
             "partitions": num_partitions,
             "replication_factor": replication_factor,
@@ -55,12 +59,35 @@ class TopicOps:
             configs=dict(configs),
         )
 
-    def _create(self, name: str, partitions: int, rf: int, configs: dict[str, str]) -> None:
+    def _create(self, name: str, partitions: int, rf: int, configs: dict[str, str]) -> int:
+        """Create the topic, or take back the one the cluster kept; its partition count."""
         real = self.names.real(name)
         topic = NewTopic(real, partitions, rf, topic_configs=configs)
-        self._call(lambda a: a.create_topics([topic]))
+
+        def create(admin: Any) -> bool:
+            try:
+                admin.create_topics([topic])
+            except TopicAlreadyExistsError:
+                return True
+            return False
+
+        if self._call(create):
+            partitions = self._reattach(name, partitions, configs)
         self._call(lambda a: a.wait_for_topics([real], timeout_ms=10000))
         self._refresh_leaders([name])
+        return partitions
+
+    def _reattach(self, name: str, partitions: int, configs: dict[str, str]) -> int:
+        real = self.names.real(name)
+        described = self._call(lambda a: a.describe_topics([real]))
+        held = max((len(t.get("partitions") or []) for t in described), default=0)
+        if held < partitions:
+            self._call(lambda a: a.create_partitions({real: NewPartitions(partitions)}))
+            held = partitions
+        if configs:
+            resource = ConfigResource(ConfigResourceType.TOPIC, real, configs)
+            self._call(lambda a: a.alter_configs([resource], incremental=True))
+        return held
 
     def _refresh_leaders(self, topics: list[str]) -> None:
         try:

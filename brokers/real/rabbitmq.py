@@ -1,15 +1,16 @@
 """The RabbitMQ operations of `AmqpApi` on a real broker, through pika.
 
 This module holds the connection, names and ids, polled queue depths, `describe()` and
-shutdown; the operations live by job in `rabbitmq_topology` (exchanges, queues,
-bindings), `rabbitmq_messages` (publish, consume, ack, get) and `rabbitmq_settle` (what a
-nack or a closed channel leads to). A control connection (its own thread, see
-`PikaLoop`) declares and deletes topology,
-publishes with publisher confirms and `mandatory`, and answers `basic.get`; each
-consumer is a real pika consumer with its own thread and connection
-(`brokers.real.rabbitmq_consumer`). Every queue and exchange is named with the sandbox
-prefix on the broker; events and `describe()` use the user's names. Each published
-message carries its engine-style id in the `x-bp-msg` header so deliveries link back.
+shutdown (`close()` disconnects and leaves queues and messages on the broker, `destroy()`
+deletes everything with the sandbox prefix); the operations live by job in
+`rabbitmq_topology` (exchanges, queues, bindings), `rabbitmq_messages` (publish, consume,
+ack, get) and `rabbitmq_settle` (what a nack or a closed channel leads to). A control
+connection (its own thread, see `PikaLoop`) declares and deletes topology, publishes
+with publisher confirms and `mandatory`, and answers `basic.get`; each consumer is a real
+pika consumer with its own thread and connection (`brokers.real.rabbitmq_consumer`).
+Every queue and exchange is named with the sandbox prefix on the broker; events and
+`describe()` use the user's names. Each published message carries its engine-style id
+in the `x-bp-msg` header so deliveries link back.
 
 What the broker does not report to a client is said from what the client saw: requeues
 and dead-lettering follow from the ack/nack the consumer sent and the queue's
@@ -221,16 +222,23 @@ class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
         }
 
     # -- shutdown ------------------------------------------------------------------------
-    def reset(self) -> None:
-        """Stop every consumer and delete every resource with this sandbox's prefix."""
+    def _stop_consumers(self) -> None:
+        """End every consumer's connection (RabbitMQ requeues what they held unacked)."""
         for consumer in self.consumers.values():
             consumer.stop()
         self.consumers.clear()
         self.gets.clear()
+
+    def destroy(self) -> bool:
+        """Stop every consumer and delete every queue and exchange with this sandbox's
+        prefix, also those an earlier adapter left (found through the management API);
+        the control connection stays open. False when not connected (nothing deleted)."""
+        self._stop_consumers()
         queues = {self.names.queue(q) for q in self.queues}
         exchanges = {self._exchange(x) for x in self.exchanges}
         found_q, found_x = self._leftovers()
-        if self.connected:
+        deleted = self.connected
+        if deleted:
             for q in sorted(queues | found_q):
                 self._quietly(lambda ch, q=q: ch.queue_delete(q))
             for x in sorted(exchanges | found_x):
@@ -239,6 +247,7 @@ class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
         self.queues.clear()
         self.bindings.clear()
         self.depths.clear()
+        return deleted
 
     def _quietly(self, fn: Any) -> None:
         try:
@@ -261,9 +270,9 @@ class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
         )
 
     def close(self) -> None:
-        """Delete this sandbox's resources and close every connection."""
+        """Close every connection; queues, exchanges, bindings and messages stay."""
         try:
-            self.reset()
+            self._stop_consumers()
         finally:
             if self.control is not None:
                 self.control.stop()

@@ -7,6 +7,8 @@ frame (the newest history in its log) without disturbing what the next tick send
 `message.trace` (an addition to the protocol) answers with the history's events about
 one message, for the inspector's "why did this message land here?". `sandbox.load`
 replaces the topology (and seed) with an imported spec that was already checked.
+Reset and load delete what the old topology held on a real broker (its queues and their
+messages, its topics and offsets): the sandbox starts over there too.
 `time.at` runs a command `after` virtual seconds from now, on the engine's clock (so a
 loaded comparison crashes its consumer at t=2 exactly, and replays alike); a rebuild
 drops what was scheduled, and so does a runtime unload (it is not part of the spec).
@@ -70,7 +72,7 @@ def reset(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     rt.seed = seed
     rt.history.clear()
     rt.payloads.clear()
-    rt.build(fresh)
+    rt.build(fresh, wipe=True)
     return {"seed": seed}
 
 
@@ -84,10 +86,10 @@ def load(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     rt.history.clear()
     rt.payloads.clear()
     try:
-        rt.build(spec)
-    except Exception:  # a broker refused part of it: the sandbox stays as it was
-        rt.seed = old_seed
-        rt.build(old_spec)
+        rt.build(spec, wipe=True)
+    except Exception:  # a broker refused part of it: the old topology is declared again
+        rt.seed = old_seed  # (on a real broker without the messages the wipe deleted)
+        rt.build(old_spec, wipe=True)
         raise
     return {"seed": seed}
 

@@ -12,7 +12,10 @@ seed: same seed and same spec give the same state. The spec is always the whole
 topology: the part a real broker cannot run is kept (`runtime.kept`), described in
 frames from the spec and refused to commands. `time` is the clock the engine follows:
 the spec's speed and pause on the simulator; real time on a real broker, which leaves
-the spec's settings for the return. Leaves out undo and stepping back.
+the spec's settings for the return. On a real broker the old backend only disconnects,
+and the fresh one finds the queues, messages, topics and offsets again; `build(spec,
+wipe=True)` (reset, a loaded file, a scenario) deletes them first, and `destroy()`
+deletes them for good. Leaves out undo and stepping back.
 """
 
 from __future__ import annotations
@@ -107,12 +110,16 @@ class SandboxRuntime:
         self.build(spec)
 
     # -- building ------------------------------------------------------------------------
-    def build(self, spec: dict[str, Any] | None) -> None:
-        """Replace the backend with a fresh one (same seed) holding `spec`'s topology."""
+    def build(self, spec: dict[str, Any] | None, wipe: bool = False) -> None:
+        """Replace the backend with a fresh one (same seed) holding `spec`'s topology;
+        with `wipe`, what the old one held on a real broker is deleted first."""
+        owed = wipe and not self.destroy()
         self.close()
         self.scenario = None  # a rebuild forgets the narration (ScenarioRun puts it back)
         self.scenario_claims: list[dict[str, Any]] = []
         self.backend = self.factory(self.seed)
+        if owed:  # the broker was down: delete what it holds once it answers
+            self.backend.destroy_when_connected()
         self.clock: Clock = getattr(self.backend, "clock", None) or Clock()
         self.spec = specs.normalize(spec)
         self.kept = kept.kept_brokers(self.backend)
@@ -139,10 +146,16 @@ class SandboxRuntime:
         self.dirty = True
 
     def close(self) -> None:
-        """Release the backend (real adapters drop their resources)."""
+        """Release the backend; a real broker keeps what this sandbox made there."""
         if self.backend is not None:
             self.backend.close()
             self.backend = None
+
+    def destroy(self) -> bool:
+        """Delete what the backend holds on its broker and release it; False when the
+        broker could not be reached (True with no backend, or the simulator)."""
+        backend, self.backend = self.backend, None
+        return backend.destroy() if backend is not None else True
 
     # -- commands ------------------------------------------------------------------------
     def apply(self, command: dict[str, Any]) -> dict[str, Any]:

@@ -60,6 +60,13 @@ class CombinedBackend(Backend):
         for part in self.parts:
             part.close()
 
+    def destroy(self) -> bool:
+        return all([part.destroy() for part in self.parts])
+
+    def destroy_when_connected(self) -> None:
+        for part in self.parts:
+            part.destroy_when_connected()
+
 
 def real_factory(
     prefix: str, rabbitmq_url: str | None = None, kafka_url: str | None = None

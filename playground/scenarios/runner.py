@@ -56,7 +56,7 @@ class ScenarioRun:
         speed = runtime.spec["time"]["speed"]
         runtime.seed = self.scenario.seed
         runtime.history.clear()
-        runtime.build({"time": {"speed": speed, "paused": self.simulated}})
+        runtime.build({"time": {"speed": speed, "paused": self.simulated}}, wipe=True)
         for cmd in self.scenario.topology:
             self._apply(cmd, "topology")
         runtime.advance(0.0)

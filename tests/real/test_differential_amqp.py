@@ -39,7 +39,7 @@ def both(rabbitmq_url):
 
     yield go
     for b in made:
-        b.close()
+        b.destroy()
 
 
 def drain_queue(api, queue):

@@ -30,7 +30,7 @@ def both(kafka_bootstrap):
 
     yield go
     for b in made:
-        b.close()
+        b.destroy()
 
 
 def processed_count(group, n):

@@ -24,7 +24,7 @@ def backend(kafka_bootstrap):
     b = make_backend("kafka", url=kafka_bootstrap, prefix=f"bp.t{uuid.uuid4().hex[:8]}.")
     assert b.status()["state"] == "connected", b.status()
     yield b
-    b.close()
+    b.destroy()
 
 
 def collect(backend, pred, timeout=20.0):
@@ -211,15 +211,53 @@ def test_a_crashed_member_s_partitions_move_after_the_session_timeout(backend):
     assert kinds(events, "rebalanced")[-1].assignment == {"a": [["t", 0], ["t", 1]]}
 
 
-def test_close_deletes_the_sandbox_topics(kafka_bootstrap):
+def _prefixed_topics(kafka_bootstrap, prefix):
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    try:
+        return {t for t in admin.list_topics() if t.startswith(prefix)}
+    finally:
+        admin.close()
+
+
+def test_close_keeps_the_topic_and_a_new_backend_on_the_prefix_takes_it_back(kafka_bootstrap):
+    prefix = f"bp.t{uuid.uuid4().hex[:8]}."
+    b = make_backend("kafka", url=kafka_bootstrap, prefix=prefix)
+    b.kafka.create_topic("kept", 2)
+    for i in range(5):
+        b.kafka.send("kept", f"v{i}", key=f"k{i}")
+    b.kafka.flush()
+    b.close()
+    assert _prefixed_topics(kafka_bootstrap, prefix) == {prefix + "kept"}
+    again = make_backend("kafka", url=kafka_bootstrap, prefix=prefix)
+    try:
+        again.kafka.create_topic("kept", 3)  # taken back and grown, not refused
+        again.kafka._poll_offsets()
+        topic = again.describe()["kafka"]["topics"][0]
+        assert len(topic["partitions"]) == 3
+        assert sum(p["log_end"] for p in topic["partitions"]) == 5
+    finally:
+        assert again.destroy()
+    deadline = time.monotonic() + 10
+    while _prefixed_topics(kafka_bootstrap, prefix):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+
+def test_destroy_deletes_the_sandbox_topics_and_groups(kafka_bootstrap):
     prefix = f"bp.t{uuid.uuid4().hex[:8]}."
     b = make_backend("kafka", url=kafka_bootstrap, prefix=prefix)
     b.kafka.create_topic("gone", 1)
-    b.close()
+    b.kafka.add_member("g", ["gone"], member="a", **FAST)
+    collect(b, lambda ev: bool(kinds(ev, "rebalanced")))
+    b.kafka.send("gone", "v")
+    collect(b, lambda ev: bool(kinds(ev, "committed")), timeout=20)
+    assert b.destroy()
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     try:
         deadline = time.monotonic() + 10
-        while any(t.startswith(prefix) for t in admin.list_topics()):
+        while any(t.startswith(prefix) for t in admin.list_topics()) or any(
+            g["group_id"].startswith(prefix) for g in admin.list_groups()
+        ):
             assert time.monotonic() < deadline
             time.sleep(0.2)
     finally:

@@ -31,7 +31,7 @@ def backend(rabbitmq_url):
     )
     assert b.status()["state"] == "connected", b.status()
     yield b
-    b.close()
+    b.destroy()
 
 
 def collect(backend, pred, timeout=10.0):
@@ -310,14 +310,38 @@ def test_describe_polls_queue_depths(backend):
     assert ready == 4
 
 
-def test_close_deletes_every_prefixed_resource(rabbitmq_url):
+def test_destroy_deletes_every_prefixed_resource(rabbitmq_url):
     prefix = f"bp.t{uuid.uuid4().hex[:8]}."
     b = make_backend("rabbitmq", url=rabbitmq_url, prefix=prefix, management_url=MGMT)
     b.amqp.exchange_declare("x", "fanout")
     b.amqp.queue_declare("q")
     b.amqp.basic_consume("q")
     assert broker_queues(prefix)
-    b.close()
+    assert b.destroy()
+    assert broker_queues(prefix) == set()
+
+
+def test_close_keeps_queues_and_messages_for_the_next_backend_on_the_prefix(rabbitmq_url):
+    prefix = f"bp.t{uuid.uuid4().hex[:8]}."
+    b = make_backend("rabbitmq", url=rabbitmq_url, prefix=prefix, management_url=MGMT)
+    b.amqp.queue_declare("q")
+    b.amqp.basic_consume("q", behaviour="manual", consumer_tag="held")
+    for i in range(3):
+        b.amqp.basic_publish("", "q", f"m{i}", Properties(delivery_mode=2))
+    collect(b, lambda ev: len(kinds(ev, "delivered")) == 3)
+    b.close()  # the unacked deliveries go back to the queue
+    assert broker_queues(prefix) == {prefix + "q"}
+    again = make_backend("rabbitmq", url=rabbitmq_url, prefix=prefix, management_url=MGMT)
+    try:
+        again.amqp.queue_declare("q")
+        deadline, ready = time.monotonic() + 5, None
+        while time.monotonic() < deadline and ready != 3:
+            again.advance(0.1)
+            ready = again.describe()["amqp"]["queues"][0]["ready"]
+            time.sleep(0.1)
+        assert ready == 3
+    finally:
+        assert again.destroy()
     assert broker_queues(prefix) == set()
 
 

@@ -38,7 +38,7 @@ def runtime_for(request):
 
     yield make
     for rt in made:
-        rt.close()
+        rt.destroy()
 
 
 def test_the_required_scenarios_run_on_real_brokers():
