@@ -412,6 +412,8 @@ def test_a_round_trip_over_both_real_brokers_keeps_the_whole_topology(
         assert list(frame["kept"]) == ([kept] if kept else []), kind
         assert export(client, sandbox) == first, kind
     assert client.post(f"/s/{sandbox.id}/reset/", **HX).status_code == 200
+    for kind in ("rabbitmq", "kafka"):  # the brokers it left keep their part: clean them
+        assert backend_choice.destroy_resources(kind, sandbox.id)
 
 
 @pytest.mark.real
@@ -430,3 +432,32 @@ def test_a_topology_the_real_broker_refuses_is_answered_and_the_switch_undone(
     sandbox.refresh_from_db()
     assert sandbox.backend == "sim" and sandbox.spec["topics"]["ledger"]["replication_factor"] == 3
     assert host.call_sync(sandbox.id, {"op": "queue.declare", "name": "q"})["ok"]
+
+
+@pytest.mark.real
+def test_a_switch_away_from_real_rabbitmq_and_back_finds_the_messages_again(
+    client, settings, rabbitmq_url
+):
+    settings.RABBITMQ_URL = rabbitmq_url
+    sandbox = start(client)
+    switch(client, sandbox, "rabbitmq")
+    client.post(
+        f"/s/{sandbox.id}/queue/", {"queue-name": "orders", "queue-queue_type": "classic"}, **HX
+    )
+    publish = {"op": "publish", "exchange": "", "routing_key": "orders", "body": "hi", "count": 3}
+    assert host.call_sync(sandbox.id, publish)["ok"]
+    real_name = f"bp.{sandbox.id}.orders"
+    assert "Now on Simulator" in switch(client, sandbox, "sim")
+    assert queue_on_broker(real_name)[0] == 200  # left alone while the sandbox is elsewhere
+    assert "Now on Real RabbitMQ" in switch(client, sandbox, "rabbitmq")
+    ready, deadline = None, time.monotonic() + 10
+    while ready != 3 and time.monotonic() < deadline:
+        frame = host.call_sync(sandbox.id, {"op": "sandbox.snapshot"})["frame"]
+        ready = {q["name"]: q["ready"] for q in frame["amqp"]["queues"]}.get("orders")
+        time.sleep(0.2)
+    assert ready == 3
+    assert client.post(f"/s/{sandbox.id}/reset/", **HX).status_code == 200
+    deadline = time.monotonic() + 10
+    while queue_on_broker(real_name)[0] != 404 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert queue_on_broker(real_name)[0] == 404
