@@ -61,7 +61,7 @@ async def frame_until(h, sandbox_id, pred, timeout=20.0) -> dict:
         if pred(frame):
             return frame
         await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out; last frame: amqp={frame.get('amqp')} kafka={frame.get('kafka')}")
+    raise AssertionError(f"timed out; last frame: {frame.get('amqp')} {frame.get('kafka')}")
 
 
 def _snapshot(live: host.Live) -> dict:
