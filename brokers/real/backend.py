@@ -26,7 +26,7 @@ from brokers.real.common import EventSink
 
 KINDS = ("rabbitmq", "kafka")
 BACKOFF_START = 0.5
-BACKOFF_MAX = 10.0
+BACKOFF_MAX = 4.0  # seconds: a broker back from a restart is found again within this
 DEFAULT_MANAGEMENT_URL = "http://guest:guest@127.0.0.1:15672"
 
 
