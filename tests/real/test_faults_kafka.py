@@ -91,7 +91,7 @@ def test_10000_records_are_all_processed_through_a_member_crash_and_a_kill_9(kaf
         assert ledger.missing() == []
         assert all(ledger.taken[n] for n in range(TOTAL))  # every one appended in the end
         workers = {e.member for e in seen if e.kind == "processed" and e.t > crashed_at}
-        assert workers == {"b", "c"}  # the crashed member's partitions moved on
+        assert workers and "a" not in workers  # the crashed member's partitions moved on
         assert {m.member: m.state for m in b.kafka.members.values()} == {
             "a": "crashed",
             "b": "active",
