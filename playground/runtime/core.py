@@ -107,7 +107,11 @@ class SandboxRuntime:
         self.spec_version = 0
         self.backend: Backend | None = None
         self.locked = False  # the owner locked editing (classroom_ops.LOCKED_OPS refused)
-        self.build(spec)
+        try:
+            self.build(spec)
+        except BaseException:  # a half-built real backend would go on consuming unseen
+            self.close()
+            raise
 
     # -- building ------------------------------------------------------------------------
     def build(self, spec: dict[str, Any] | None, wipe: bool = False) -> None:
