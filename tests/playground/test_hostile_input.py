@@ -315,3 +315,13 @@ async def test_a_non_ascii_watch_token_is_closed_with_the_usual_refusal():
         assert (await comm.receive_output(3))["code"] == 4403
     finally:
         await comm.disconnect()
+
+
+@pytest.mark.parametrize("kind", ["publish", "send"])
+def test_a_publish_or_send_posted_as_an_edit_is_a_plain_publish_not_a_500(client, sandbox, kind):
+    """Found by the fuzzer: an `original` field on a form that has no edit was a KeyError."""
+    fields = {"publish-exchange": "", "publish-routing_key": "nowhere"}
+    if kind == "send":
+        fields = {"send-topic": "nope"}
+    response = client.post(f"/s/{sandbox.id}/{kind}/", {**fields, "original": "q"}, **HX)
+    assert response.status_code == 200

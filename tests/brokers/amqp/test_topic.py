@@ -175,7 +175,7 @@ WORD = st.sampled_from(["a", "b", ""])
 PATTERN_WORD = st.sampled_from(["a", "b", "", "*", "#"])
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(
     patterns=st.lists(st.lists(PATTERN_WORD, max_size=5).map(".".join), min_size=1, max_size=6),
     key=st.lists(WORD, max_size=6).map(".".join),
