@@ -45,7 +45,7 @@ import re2
 from brokers.amqp.validation import QUEUE_TYPES
 from playground.runtime import Caps
 from playground.runtime.json_values import shown
-from playground.runtime.spec import normalize
+from playground.runtime.spec import normalize, topology
 from playground.sandbox_file import FileRefused, parse_json, replay
 
 EXCHANGE_TYPES = ("direct", "fanout", "topic", "headers")
@@ -116,7 +116,7 @@ def import_definitions(
     _note_ignored(doc, notices)
     items = {k: _items(doc, k, chosen) for k in ("exchanges", "queues", "bindings", "policies")}
     policies = _policies(items["policies"])
-    spec = normalize(base)
+    spec = topology(base)  # only the topology replays; other state stays behind
     skipped = _read_exchanges(items["exchanges"], policies, spec, notices)
     _read_queues(items["queues"], policies, spec, notices)
     _read_bindings(items["bindings"], skipped, spec)
