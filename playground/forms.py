@@ -123,7 +123,7 @@ class JSONTableField(forms.CharField):
         if not text:
             return {}
         try:
-            data = json_values.loads(text, "This")
+            data = json_values.loads(text, "This field")
         except json_values.ValueRefused as exc:
             raise ValidationError(exc.message) from None
         if not isinstance(data, dict):

@@ -53,35 +53,37 @@ def shown(text: str, limit: int = 40) -> str:
 
 
 def _refused(problem: str, path: tuple) -> ValueRefused:
-    return ValueRefused(f"{where(path)}: {problem}" if path else problem, path)
+    text = f"{where(path)}: {problem}" if path else problem[:1].upper() + problem[1:]
+    return ValueRefused(text + ".", path)
 
 
 def _constant(name: str) -> Any:
-    raise ValueRefused(f"{name} is not a number JSON can carry; use a finite number.")
+    raise ValueRefused(f"holds {name}, which JSON cannot carry; write a finite number.")
 
 
 def _int(text: str) -> int:
     digits = text.lstrip("-")
     if len(digits) > _INT_DIGITS or not INT_MIN <= (value := int(text)) <= INT_MAX:
-        raise ValueRefused(f"{shown(text, 24)} is outside the 64-bit range.")
+        raise ValueRefused(f"holds {shown(text, 24)}, outside the 64-bit range.")
     return value
 
 
 def _float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ValueRefused(f"{shown(text, 24)} is too large.")
+        raise ValueRefused(f"holds {shown(text, 24)}, too large for a number.")
     return value
 
 
 def loads(text: str | bytes, what: str = "The JSON") -> Any:
-    """Parse JSON text from outside, refusing what `check` refuses (ValueRefused)."""
+    """Parse JSON text from outside, refusing what `check` refuses (ValueRefused); each
+    message is a sentence about `what` ("That message holds NaN, ...")."""
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")  # json would guess UTF-16 or UTF-32 from a BOM
         value = json.loads(text, parse_constant=_constant, parse_int=_int, parse_float=_float)
     except ValueRefused as exc:
-        raise ValueRefused(f"{what} holds a bad number: {exc.message}") from None
+        raise ValueRefused(f"{what} {exc.message}") from None
     except RecursionError:
         raise ValueRefused(f"{what} is nested deeper than {MAX_DEPTH} levels.") from None
     except UnicodeDecodeError:
@@ -93,14 +95,14 @@ def loads(text: str | bytes, what: str = "The JSON") -> Any:
     try:
         check(value)
     except ValueRefused as exc:
-        raise ValueRefused(f"{what}: {exc.message}", exc.path) from None
+        raise ValueRefused(f"{what} is refused: {exc.message}", exc.path) from None
     return value
 
 
 def check(value: Any, path: tuple = ()) -> None:
     """Refuse (ValueRefused, naming the place) a value JSON from outside could not hold."""
     if len(path) > MAX_DEPTH:
-        raise ValueRefused(f"nested deeper than {MAX_DEPTH} levels", path[:1])
+        raise _refused(f"nested deeper than {MAX_DEPTH} levels", path[:1])
     if value is None or isinstance(value, bool):
         return
     if isinstance(value, str):
