@@ -5,6 +5,7 @@ publish -> route -> deliver -> ack. The simulator's events are drained and turne
 dicts as the live view does, so their cost is included. Prints one JSON object a line.
 The fanout case publishes N/4 messages (each makes ten copies) to stay within a minute.
 Both sides publish without confirm mode and ack each delivery on its own.
+The topic_<h>_hashes_<w>_words lines time one pathological topic match.
 Run: BENCH_N=30000 .venv/bin/python bench/amqp_bench.py
 """
 
@@ -170,7 +171,36 @@ def run_rabbitmq(case: str, n: int) -> dict:
         conn.close()
 
 
+def run_topic_pathological() -> list[dict]:
+    """Many `#` against a long key: the trie's visits and the wall time of one match."""
+    from brokers.amqp import routing
+
+    out, walk, visits = [], routing._walk, [0]
+
+    def counted(*args):
+        visits[0] += 1
+        return walk(*args)
+
+    for hashes, words in ((5, 85), (8, 120)):
+        trie = routing.TopicTrie()
+        trie.add(routing.Binding("x", "q", "queue", ".".join(["#"] * hashes + ["z"])))
+        key = ".".join(["a"] * words)
+        start = time.perf_counter()
+        matched = trie.match(key)
+        elapsed = time.perf_counter() - start
+        routing._walk, visits[0] = counted, 0
+        trie.match(key)
+        routing._walk = walk
+        out.append({
+            "case": f"topic_{hashes}_hashes_{words}_words", "engine": "sim",
+            "matched": len(matched), "visits": visits[0], "seconds": round(elapsed, 6),
+        })  # fmt: skip
+    return out
+
+
 def main() -> None:
+    for line in run_topic_pathological():
+        print(json.dumps(line), flush=True)
     cases = ["default_1q_1consumer", "topic_1000_bindings", "fanout_10_queues"]
     sims, reals = {}, {}
     sizes = {case: N // 4 if case.startswith("fanout") else N for case in cases}

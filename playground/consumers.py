@@ -15,12 +15,16 @@ back in time. Incoming JSON goes through an explicit table of actions:
 Only the owner may send commands (always, locked or not: `Sandbox.locked` governs
 watchers); watchers may ask for `sandbox.snapshot` and `message.trace`, which change
 nothing. Bad JSON, unknown actions and refused commands get `{"type": "error", "error"}`
-and never close the socket. Broker logic stays in the runtime.
+and never close the socket. Incoming text is read by `json_values.loads`, the parser
+every door uses: NaN, numbers past 64 bits, lone surrogates and nesting past 32 levels
+are refused there, before anything reaches the runtime. Broker logic stays in the
+runtime.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 from urllib.parse import parse_qs
@@ -30,8 +34,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from playground import fanout, host
+from playground.runtime import json_values
 from playground.sandboxes import owner_token, viewer_role
 
+log = logging.getLogger(__name__)
 FORBIDDEN = 4403
 MAX_MESSAGE = 64 * 1024
 READ_ONLY_OPS = ("sandbox.snapshot", "message.trace")
@@ -85,11 +91,17 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error("Send JSON text of at most 64 KiB.")
             return
         try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self.send_error("That was not valid JSON.")
+            content = json_values.loads(text_data, "That message")
+        except json_values.ValueRefused as exc:
+            await self.send_error(exc.message)
             return
-        await self.receive_json(content)
+        try:
+            await self.receive_json(content)
+        except Exception:  # a bug must cost one answer, not the viewer's socket
+            log.exception("sandbox %s: a WebSocket message failed", self.sandbox_id)
+            await self.send_error(
+                "That message could not be handled; the server logged why.", content
+            )
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         action = content.get("action") if isinstance(content, dict) else None

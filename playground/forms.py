@@ -2,22 +2,28 @@
 
 Each form validates what a person typed (names, numbers in range, JSON tables) and
 turns it into one protocol command (`to_command()`, see playground.protocol). The
-engine validates again with the brokers' own rules; its errors are shown beside these.
-Leaves out consumer arguments other than `x-stream-offset` and Kafka producer settings.
+runtime checks every command again with the same rules (names and keys from
+`playground.runtime.fields`, JSON from `playground.runtime.json_values`, the payload
+limit from the protocol), and the engine with the brokers' own; its errors are shown
+beside these. Leaves out consumer arguments other than `x-stream-offset` and Kafka
+producer settings.
 """
 
 from __future__ import annotations
 
 import json
-import unicodedata
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-MAX_NAME = 255
+from playground import protocol
+from playground.runtime import json_values
+from playground.runtime.fields import MAX_NAME_BYTES, key_problem, name_problem
+
+MAX_NAME = MAX_NAME_BYTES
 MAX_TABLE_KEYS = 32
-MAX_PAYLOAD = 64 * 1024
+MAX_PAYLOAD = protocol.MAX_PAYLOAD
 
 EXCHANGE_TYPES = [(t, t) for t in ("direct", "fanout", "topic", "headers")]
 QUEUE_TYPES = [(t, t) for t in ("classic", "quorum", "stream")]
@@ -40,13 +46,12 @@ PRODUCER_MODES = [("rate", "steady rate, forever"), ("once", "one-shot: count me
 
 
 def check_name(value: str, *, reserved_prefix: str | None = None) -> str:
-    """A broker entity name: 1–255 characters, no control characters, no reserved prefix."""
+    """A broker entity name: 1–255 bytes, no control characters, no reserved prefix."""
     if not value:
         raise ValidationError("Give it a name.")
-    if len(value) > MAX_NAME or len(value.encode("utf-8")) > MAX_NAME:
-        raise ValidationError(f"At most {MAX_NAME} characters (UTF-8 bytes).")
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise ValidationError("No control characters (tabs, newlines…) in names.")
+    problem = name_problem(value)
+    if problem:
+        raise ValidationError(f"This name {problem}.")
     if reserved_prefix and value.startswith(reserved_prefix):
         raise ValidationError(f"Names starting with '{reserved_prefix}' are reserved.")
     return value
@@ -54,10 +59,9 @@ def check_name(value: str, *, reserved_prefix: str | None = None) -> str:
 
 def check_key(value: str) -> str:
     """A routing key, binding pattern or Kafka key: at most 255 bytes, no control chars."""
-    if len(value.encode("utf-8")) > MAX_NAME:
-        raise ValidationError(f"At most {MAX_NAME} bytes.")
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise ValidationError("No control characters.")
+    problem = key_problem(value)
+    if problem:
+        raise ValidationError(f"This key {problem}.")
     return value
 
 
@@ -90,6 +94,11 @@ class KeyField(forms.CharField):
         return check_key(super().clean(value) or "")
 
 
+def _ascii_digits(text: str) -> bool:
+    """Digits 0-9 only ("²".isdigit() is true, and int("²") fails)."""
+    return text.isascii() and text.isdigit()
+
+
 def _scalar(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
@@ -114,11 +123,9 @@ class JSONTableField(forms.CharField):
         if not text:
             return {}
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(
-                f"Not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})."
-            ) from exc
+            data = json_values.loads(text, "This field")
+        except json_values.ValueRefused as exc:
+            raise ValidationError(exc.message) from None
         if not isinstance(data, dict):
             raise ValidationError('Must be a JSON object, like {"format": "pdf", "level": 3}.')
         if len(data) > MAX_TABLE_KEYS:
@@ -354,8 +361,8 @@ class ConsumerForm(CommandForm):
 
     def clean_stream_offset(self) -> str:
         value = self.cleaned_data["stream_offset"].strip()
-        if value and value not in ("first", "last", "next") and not value.isdigit():
-            raise ValidationError("first, last, next or an offset number.")
+        if value and value not in ("first", "last", "next") and not _ascii_digits(value):
+            raise ValidationError("first, last, next or an offset number (digits 0-9).")
         return value
 
     def to_command(self) -> dict[str, Any]:
@@ -363,7 +370,7 @@ class ConsumerForm(CommandForm):
         arguments: dict[str, Any] = {}
         if d["stream_offset"]:
             offset = d["stream_offset"]
-            arguments["x-stream-offset"] = int(offset) if offset.isdigit() else offset
+            arguments["x-stream-offset"] = int(offset) if _ascii_digits(offset) else offset
         cmd = {
             "op": self.op,
             "queue": d["queue"],
@@ -513,7 +520,7 @@ class GroupForm(CommandForm):
     op = "group.add"
     group_id = NameField(label="Group id", help_text="e.g. billing")
     topics = TopicsField(max_length=2048, help_text="comma-separated")
-    members = _int("Members", minimum=0, maximum=16, initial=2, required=True)
+    members = _int("Members", minimum=1, maximum=16, initial=2, required=True)
     partition_assignment_strategy = forms.ChoiceField(choices=ASSIGNORS, label="Assignor")
     commit_policy = forms.ChoiceField(
         choices=COMMIT_POLICIES, initial="after", label="Commit policy"

@@ -103,6 +103,8 @@ ALL_OPS = AMQP_OPS + KAFKA_OPS + PRODUCER_OPS + CONTROL_OPS + CLASSROOM_OPS
 #     "message", "skipped"}]} (playground.runtime.classroom_ops);
 #   added by the host: "wall" (epoch seconds when sent), "sandbox" (id);
 #   a move may carry "n" (records in a Kafka batch); "from"/"to" may be null}
+#: characters in a message body or payload template, wherever it is typed or loaded
+MAX_PAYLOAD = 1000
 FRAME_MAX_MOVES = 64
 FRAME_MAX_LOG = 50
 FRAME_MAX_BYTES = 64 * 1024

@@ -59,8 +59,8 @@ def owned_by(owner: str | None) -> list[Sandbox]:
 
 def may_watch(sandbox: Sandbox, token: str | None) -> bool:
     """Whether `token` is the sandbox's current watch token."""
-    if not token or not sandbox.watch_token:
-        return False
+    if not token or not sandbox.watch_token or not str(token).isascii():
+        return False  # compare_digest refuses non-ASCII text; no token of ours is
     return secrets.compare_digest(str(token), sandbox.watch_token)
 
 

@@ -228,7 +228,8 @@ def entity(request: HttpRequest, sandbox: Sandbox, kind: str) -> HttpResponse:
         raise Http404("No such kind.")
     if request.method == "GET":
         return _form_response(request, sandbox, kind, _make_form(kind, None, None))
-    original = request.POST.get("original", "")
+    # only what can be deleted can be edited: publish and send have no "original"
+    original = request.POST.get("original", "") if KINDS[kind].delete_op else ""
     st = ui_state.state(sandbox)
     form = _make_form(kind, request.POST, st, **({"auto_id": EDIT_ID} if original else {}))
     extra = {"original": original, "edit": bool(original)}

@@ -89,22 +89,29 @@ def topic_words(key: str) -> list[str]:
 
 
 class _Node:
-    __slots__ = ("words", "star", "hash", "bindings")
+    __slots__ = ("words", "star", "hash", "bindings", "loops", "remember", "_hashes")
 
-    def __init__(self) -> None:
+    def __init__(self, hashes: int = 0) -> None:
         self.words: dict[str, _Node] = {}
         self.star: _Node | None = None
         self.hash: _Node | None = None
         self.bindings: list[Binding] = []
+        #: reached through a `#`: may take more words and stay here
+        self.loops = False
+        #: two `#` or more on the way here: several walks can reach it at one key word
+        self.remember = hashes >= 2
+        self._hashes = hashes
 
     def child(self, word: str) -> _Node:
         if word == "*":
-            self.star = self.star or _Node()
+            self.star = self.star or _Node(self._hashes)
             return self.star
         if word == "#":
-            self.hash = self.hash or _Node()
+            if self.hash is None:
+                self.hash = _Node(self._hashes + 1)
+                self.hash.loops = True
             return self.hash
-        return self.words.setdefault(word, _Node())
+        return self.words.setdefault(word, _Node(self._hashes))
 
     def empty(self) -> bool:
         return not (self.words or self.star or self.hash or self.bindings)
@@ -113,7 +120,11 @@ class _Node:
 class TopicTrie:
     """Topic bindings in a trie keyed by pattern words.
 
-    Matching costs follow the key's words, not the number of bindings.
+    Matching costs follow the key's words, not the number of bindings. The walk visits
+    each (trie node, key word) state at most once, so a pattern with many `#` costs at
+    most nodes x (words + 1) visits, not one per way of splitting the key among them
+    (`#.#.#.#.#.z` against 85 words took seconds that way). Only states below two `#`
+    or more can be reached twice, so only those are remembered.
     """
 
     def __init__(self) -> None:
@@ -151,51 +162,79 @@ class TopicTrie:
     def match(self, key: str) -> list[Binding]:
         """Bindings whose pattern matches `key` (each once, in trie order)."""
         out: list[Binding] = []
-        _walk(self.root, topic_words(key), 0, out)
+        _walk(self.root, topic_words(key), 0, out, set())
         if len(out) > 1:
             out = list(dict.fromkeys(out))
         return out
 
 
-def _walk(node: _Node, words: list[str], i: int, out: list[Binding]) -> None:
+def _walk(node: _Node, words: list[str], i: int, out: list[Binding], seen: set) -> None:
+    if node.remember:
+        state = (id(node), i)
+        if state in seen:  # everything reachable from here was found the first time
+            return
+        seen.add(state)
     n = len(words)
     if i == n and node.bindings:
         out.extend(node.bindings)
-    hashed = node.hash
-    if hashed is not None:
-        for j in range(i, n + 1):
-            _walk(hashed, words, j, out)
+    if node.hash is not None:  # `#` taking no word; it takes more by looping, below
+        _walk(node.hash, words, i, out, seen)
     if i < n:
         nxt = node.words.get(words[i])
         if nxt is not None:
-            _walk(nxt, words, i + 1, out)
+            _walk(nxt, words, i + 1, out, seen)
         if node.star is not None:
-            _walk(node.star, words, i + 1, out)
+            _walk(node.star, words, i + 1, out, seen)
+        if node.loops:  # last, so bindings come in the order of the exhaustive walk
+            _walk(node, words, i + 1, out, seen)
 
 
 def explain_topic(pattern: str, key: str) -> str:
     """Which pattern words took which key words, e.g. "a=a *=b #=c.d"."""
-    pairs = _align(topic_words(pattern), topic_words(key))
+    pairs = align_words(topic_words(pattern), topic_words(key))
     if pairs is None:
         return f"pattern {pattern!r} does not match {key!r}"
     shown = " ".join(f"{p}={'.'.join(ws) if ws else '(nothing)'}" for p, ws in pairs)
     return f"pattern {pattern!r} matches {key!r}: {shown}" if pairs else "empty pattern, empty key"
 
 
-def _align(pattern: list[str], words: list[str]) -> list[tuple[str, list[str]]] | None:
-    if not pattern:
-        return [] if not words else None
-    head, rest = pattern[0], pattern[1:]
+def align_words(
+    pattern: list[str], words: list[str], failed: set[tuple[int, int]] | None = None
+) -> list[tuple[str, list[str]]] | None:
+    """Each pattern word with the key words it takes (each `#` as few as it can), or None.
+
+    `failed` collects the (pattern word, key word) positions found not to align, each
+    tried once: the cost is at most (pattern words + 1) x (key words + 1) positions.
+    """
+    return _align(pattern, words, 0, 0, set() if failed is None else failed)
+
+
+def _align(p: list[str], w: list[str], i: int, j: int, failed: set) -> list | None:
+    if (i, j) in failed:
+        return None
+    found = _align_here(p, w, i, j, failed)
+    if found is None:
+        failed.add((i, j))
+    return found
+
+
+def _align_here(p: list[str], w: list[str], i: int, j: int, failed: set) -> list | None:
+    if i == len(p):
+        return [] if j == len(w) else None
+    head = p[i]
     if head == "#":
-        for take in range(len(words) + 1):
-            tail = _align(rest, words[take:])
-            if tail is not None:
-                return [(head, words[:take]), *tail]
+        tail = _align(p, w, i + 1, j, failed)  # `#` takes no more words
+        if tail is not None:
+            return [(head, []), *tail]
+        if j < len(w):  # `#` takes w[j], and perhaps more
+            more = _align(p, w, i, j + 1, failed)
+            if more is not None:
+                return [(head, [w[j], *more[0][1]]), *more[1:]]
         return None
-    if not words or (head != "*" and head != words[0]):
+    if j == len(w) or (head != "*" and head != w[j]):
         return None
-    tail = _align(rest, words[1:])
-    return None if tail is None else [(head, words[:1]), *tail]
+    tail = _align(p, w, i + 1, j + 1, failed)
+    return None if tail is None else [(head, w[j : j + 1]), *tail]
 
 
 # -- headers -------------------------------------------------------------------------

@@ -26,7 +26,7 @@ EXCHANGE_TYPES = ("direct", "fanout", "topic", "headers")
 OVERFLOWS = ("drop-head", "reject-publish", "reject-publish-dlx")
 X_MATCH = ("all", "any", "all-with-x", "any-with-x")
 OFFSET_WORDS = ("first", "last", "next")
-_INTERVAL = re.compile(r"^(\d+)([YMDhms])$")
+_INTERVAL = re.compile(r"([0-9]{1,18})([YMDhms])", re.ASCII)  # fullmatch: "10m\n" is no interval
 _INTERVAL_SECONDS = {"Y": 365 * 86400, "M": 30 * 86400, "D": 86400, "h": 3600, "m": 60, "s": 1}
 
 # Arguments RabbitMQ knows, per queue type; anything else known to RabbitMQ is refused
@@ -172,7 +172,7 @@ def check_queue_arguments(
             f"'{queue}': expected a boolean, got {sac!r}"
         )
     age = _str_arg(queue, args, "x-max-age")
-    if age is not None and not _INTERVAL.match(age):
+    if age is not None and not _INTERVAL.fullmatch(age):
         raise ValidationError(
             f"PRECONDITION_FAILED - invalid arg 'x-max-age' for queue '{queue}': "
             f"{age!r} is not an interval such as '7D', '12h' or '30s'"
@@ -182,7 +182,7 @@ def check_queue_arguments(
 
 def interval_seconds(text: str) -> int:
     """Seconds in an interval such as "7D" (RabbitMQ's x-max-age and x-stream-offset)."""
-    number, unit = _INTERVAL.match(text).groups()  # type: ignore[union-attr]
+    number, unit = _INTERVAL.fullmatch(text).groups()  # type: ignore[union-attr]
     return int(number) * _INTERVAL_SECONDS[unit]
 
 
@@ -227,7 +227,7 @@ def check_consume_arguments(args: dict[str, Any]) -> None:
         if offset < 0:
             raise ValidationError(f"x-stream-offset must be >= 0, got {offset}")
         return
-    if isinstance(offset, str) and (offset in OFFSET_WORDS or _INTERVAL.match(offset)):
+    if isinstance(offset, str) and (offset in OFFSET_WORDS or _INTERVAL.fullmatch(offset)):
         return
     raise ValidationError(
         f"invalid x-stream-offset {offset!r}: use first, last, next, an offset number, "

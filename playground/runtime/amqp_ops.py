@@ -99,7 +99,7 @@ def _binding(f: Fields) -> dict[str, Any]:
         "source": f.name("source", "", allow_empty=True),
         "destination": destination,
         "destination_type": kind,
-        "routing_key": f.text("routing_key", default_key, 255),
+        "routing_key": f.key("routing_key", default_key),
         "arguments": f.mapping("arguments"),
     }
 
@@ -207,9 +207,9 @@ def publish_conf(f: Fields) -> dict[str, Any]:
     return {
         "broker": "amqp",
         "target": f.name("exchange", f.command.get("target") or "", allow_empty=True),
-        "routing_key": f.text("routing_key", "", 255),
-        "key_pattern": f.text("key_pattern", "", 255),
-        "payload": f.text("body", f.text("payload", "")),
+        "routing_key": f.key("routing_key"),
+        "key_pattern": f.key("key_pattern"),
+        "payload": f.payload("body", f.payload("payload")),
         "headers": f.mapping("headers"),
         "priority": f.integer("priority", 0, 0, 255) if f.has("priority") else None,
         "expiration": _expiration(f),

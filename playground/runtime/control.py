@@ -6,9 +6,11 @@ topology (kept parts too) and takes a new `seed` when given. `sandbox.snapshot` 
 frame (the newest history in its log) without disturbing what the next tick sends.
 `message.trace` (an addition to the protocol) answers with the history's events about
 one message, for the inspector's "why did this message land here?". `sandbox.load`
-replaces the topology (and seed) with an imported spec that was already checked.
-Reset and load delete what the old topology held on a real broker (its queues and their
-messages, its topics and offsets): the sandbox starts over there too.
+replaces the topology (and seed) with a spec it first checks by replaying it as
+commands on a fresh runtime with the same caps (`playground.runtime.replay`): a refused
+spec changes neither the spec nor the backend. Reset and load delete what the old
+topology held on a real broker (its queues and their messages, its topics and offsets):
+the sandbox starts over there too.
 `time.at` runs a command `after` virtual seconds from now, on the engine's clock (so a
 loaded comparison crashes its consumer at t=2 exactly, and replays alike); a rebuild
 drops what was scheduled, and so does a runtime unload (it is not part of the spec).
@@ -20,6 +22,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from playground import protocol
+from playground.runtime import replay
 from playground.runtime import spec as specs
 from playground.runtime.fields import CommandError, Fields
 
@@ -77,16 +80,17 @@ def reset(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
 
 
 def load(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
-    """Replace the topology with a checked spec (an imported file), and the seed if given."""
+    """Replace the topology with a spec that replays as commands, and the seed if given."""
     spec = f.command.get("spec")
     if not isinstance(spec, dict):
         raise CommandError("sandbox.load needs a spec object.", "spec")
     seed = f.integer("seed", rt.seed, 0, MAX_SEED)
+    checked = replay.checked_spec(spec, type(rt)(seed, caps=rt.caps))
     (old_seed, old_spec), rt.seed = (rt.seed, rt.spec), seed
     rt.history.clear()
     rt.payloads.clear()
     try:
-        rt.build(spec, wipe=True)
+        rt.build(checked, wipe=True)
     except Exception:  # a broker refused part of it: the old topology is declared again
         rt.seed = old_seed  # (on a real broker without the messages the wipe deleted)
         rt.build(old_spec, wipe=True)

@@ -40,6 +40,7 @@ from playground.runtime import (
     classroom_ops,
     control,
     inspect_ops,
+    json_values,
     kafka_ops,
     kept,
     producers,
@@ -164,6 +165,10 @@ class SandboxRuntime:
     # -- commands ------------------------------------------------------------------------
     def apply(self, command: dict[str, Any]) -> dict[str, Any]:
         """Run one protocol command; {"ok": True, ...} or {"ok": False, "error", "field"}."""
+        try:
+            json_values.check(command)  # every door's values, whatever door they came by
+        except json_values.ValueRefused as exc:
+            return _refused(exc.message, exc.field)
         op = command.get("op") if isinstance(command, dict) else None
         entry = HANDLERS.get(op) if isinstance(op, str) else None
         if entry is None:

@@ -1,17 +1,43 @@
 """Reading command fields: types, ranges and defaults, with a message naming the field.
 
-A command arrives as a JSON dict from a form or a WebSocket; nothing in it is trusted.
-Each reader returns the value or raises `CommandError(message, field)`, which the
-runtime answers as `{"ok": False, "error": message, "field": field}`.
+A command arrives as a JSON dict from a form, a WebSocket, a file or a scenario; nothing
+in it is trusted (`json_values.check` has already refused NaN, huge numbers, lone
+surrogates and deep nesting). Each reader returns the value or raises
+`CommandError(message, field)`, which the runtime answers as `{"ok": False, "error":
+message, "field": field}`. The rules for names and keys live here once: the forms call
+`name_problem` and `key_problem` too. Numbers written as text use ASCII digits only.
 """
 
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from typing import Any
 
-MAX_NAME = 200
+from playground import protocol
+
+#: names and keys are AMQP short strings: at most 255 bytes of UTF-8
+MAX_NAME_BYTES = 255
 MAX_TEXT = 10_000
+_INTEGER = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)
+_NUMBER = re.compile(
+    r"[+-]?(?:[0-9]{1,30}(?:\.[0-9]{0,30})?|\.[0-9]{1,30})(?:[eE][+-]?[0-9]{1,3})?", re.ASCII
+)
+
+
+def key_problem(value: str) -> str | None:
+    """Why `value` cannot be a routing key, binding pattern or record key (None: it can)."""
+    if len(value) * 4 > MAX_NAME_BYTES and len(value.encode("utf-8")) > MAX_NAME_BYTES:
+        return f"is longer than {MAX_NAME_BYTES} bytes of UTF-8 (a RabbitMQ short string)"
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        return "holds control characters (tabs, newlines…)"
+    return None
+
+
+def name_problem(value: str) -> str | None:
+    """Why `value` cannot name an entity (None: it can); empty names are the caller's."""
+    return key_problem(value)
 
 
 class CommandError(ValueError):
@@ -47,11 +73,26 @@ class Fields:
         return value
 
     def name(self, name: str, default: Any = _MISSING, allow_empty: bool = False) -> str:
-        """An entity name: a string of at most MAX_NAME characters."""
-        value = self.text(name, default, MAX_NAME)
+        """An entity name: at most MAX_NAME_BYTES bytes, no control characters."""
+        value = self.text(name, default, MAX_NAME_BYTES)
         if not value and not allow_empty:
             raise CommandError(f"{name} cannot be empty.", name)
+        problem = name_problem(value)
+        if problem:
+            raise CommandError(f"{name} {problem}.", name)
         return value
+
+    def key(self, name: str, default: Any = "") -> str:
+        """A routing key, binding pattern or record key (see `key_problem`)."""
+        value = self.text(name, default, MAX_NAME_BYTES)
+        problem = key_problem(value)
+        if problem:
+            raise CommandError(f"{name} {problem}.", name)
+        return value
+
+    def payload(self, name: str, default: Any = "") -> str:
+        """A message body or payload template: at most protocol.MAX_PAYLOAD characters."""
+        return self.text(name, default, protocol.MAX_PAYLOAD)
 
     def text(self, name: str, default: Any = "", max_len: int = MAX_TEXT) -> str:
         """Free text of bounded length."""
@@ -74,8 +115,10 @@ class Fields:
         try:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
+            if isinstance(value, str) and not _INTEGER.fullmatch(value.strip()):
+                raise ValueError  # int() would also take Unicode digits ("٣") and "1_0"
             number = int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise CommandError(f"{name} must be a whole number.", name) from None
         if not lo <= number <= hi:
             raise CommandError(f"{name} must be from {lo} to {hi}.", name)
@@ -87,8 +130,10 @@ class Fields:
         try:
             if isinstance(value, bool):
                 raise ValueError
+            if isinstance(value, str) and not _NUMBER.fullmatch(value.strip()):
+                raise ValueError  # float() would take Unicode digits, "nan" and "inf"
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise CommandError(f"{name} must be a number.", name) from None
         if not math.isfinite(number) or not lo <= number <= hi:
             raise CommandError(f"{name} must be from {lo:g} to {hi:g}.", name)
@@ -128,7 +173,7 @@ class Fields:
         if (
             not isinstance(value, list)
             or not value
-            or not all(isinstance(v, str) and 0 < len(v) <= MAX_NAME for v in value)
+            or not all(isinstance(v, str) and v and not name_problem(v) for v in value)
         ):
             raise CommandError(f"{name} must list at least one name.", name)
         return list(dict.fromkeys(value))

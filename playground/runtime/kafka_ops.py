@@ -2,7 +2,12 @@
 
 Group members get ids the runtime chooses (`<group>-<n>`), so a rebuild from the spec
 starts the same members under the same names. A crashed member is dropped from the
-spec: once its session times out the group has forgotten it too. Two-step commands
+spec: once its session times out the group has forgotten it too. A group starts with at
+least one member, because Kafka knows a group only once a member joins (or offsets are
+committed); its members may all leave later, and only then can its offsets be reset.
+Resetting the offsets of a group the spec does not hold is allowed, as in Kafka (the
+scenarios show a group that "committed long ago"): that group holds only offsets, which
+are engine state the spec never keeps, like messages in flight. Two-step commands
 (`group.add` with several members, `group.update`) undo their first steps when a later
 one is refused.
 """
@@ -113,6 +118,12 @@ def group_add(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
         raise CommandError(f"A group named {group_id!r} already exists.", "group_id")
     conf = _group_conf(f, {})
     count = f.integer("members", 1, 0, MAX_MEMBERS)
+    if count == 0:
+        raise CommandError(
+            "A Kafka group exists once a member joins: start it with at least one member "
+            "(they can leave later, and an empty group's offsets can be reset).",
+            "members",
+        )
     rt.need_room(1 + count)
     ids = [f"{group_id}-{k}" for k in range(1, count + 1)]
     _start_members(rt, group_id, conf, ids)
@@ -212,9 +223,9 @@ def send_conf(f: Fields) -> dict[str, Any]:
     return {
         "broker": "kafka",
         "target": f.name("topic") if f.has("topic") else f.name("target"),
-        "routing_key": f.text("key", f.command.get("routing_key") or "", 255),
-        "key_pattern": f.text("key_pattern", "", 255),
-        "payload": f.text("value", f.text("payload", "")),
+        "routing_key": f.key("key", f.key("routing_key")),
+        "key_pattern": f.key("key_pattern"),
+        "payload": f.payload("value", f.payload("payload")),
         "headers": f.mapping("headers"),
         "partition": f.integer("partition", 0, 0, MAX_PARTITIONS - 1)
         if f.has("partition")

@@ -20,7 +20,11 @@ import random
 import re
 from collections.abc import Callable
 
-MAX_TEMPLATE = 1000
+from playground import protocol
+
+MAX_TEMPLATE = protocol.MAX_PAYLOAD
+#: {int:LOW-HIGH}: ASCII digits only, at most 18 of them (Python's int() takes "٣")
+_RANGE = re.compile(r"\s*([0-9]{1,18})\s*-\s*([0-9]{1,18})\s*", re.ASCII)
 _PART = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 
 Piece = Callable[[int, str, random.Random, float], str]
@@ -65,11 +69,13 @@ def _placeholder(body: str, allow_key: bool) -> Piece:
         options = arg.split("|")
         return lambda n, key, rng, t: options[rng.randrange(len(options))]
     if name == "int":
-        low, sep, high = arg.partition("-")
-        if sep and low.strip().isdigit() and high.strip().isdigit() and int(low) <= int(high):
-            lo, hi = int(low), int(high)
+        bounds = _RANGE.fullmatch(arg)
+        if bounds and int(bounds[1]) <= int(bounds[2]):
+            lo, hi = int(bounds[1]), int(bounds[2])
             return lambda n, key, rng, t: str(rng.randint(lo, hi))
-        raise TemplateError("Write {int:LOW-HIGH}, for example {int:1-100}.")
+        raise TemplateError(
+            "Write {int:LOW-HIGH} with digits 0-9 (at most 18), for example {int:1-100}."
+        )
     raise TemplateError(
         f"Unknown placeholder {{{body}}}; use {{n}}, {{key}}, {{t}}, {{choice:a|b}} or {{int:1-9}}."
     )

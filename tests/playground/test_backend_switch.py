@@ -112,7 +112,8 @@ BOTH = [
      "routing_key": "eu.de", "rate": 2},
     {"op": "topic.create", "name": "clicks", "partitions": 2},
     {"op": "group.add", "group_id": "stats", "topics": ["clicks"], "members": 2},
-    {"op": "group.add", "group_id": "idle", "topics": ["clicks"], "members": 0},
+    {"op": "group.add", "group_id": "idle", "topics": ["clicks"], "members": 1},
+    {"op": "member.leave", "member": "idle-1"},  # a group starts with a member; this one left
     {"op": "producer.add", "name": "web", "broker": "kafka", "target": "clicks", "rate": 2},
     {"op": "broker.stop", "id": 2},
     {"op": "time.speed", "speed": 4.0},

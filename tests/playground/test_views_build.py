@@ -79,7 +79,7 @@ def test_every_build_button_says_its_verb_from_the_first_render(client, sandbox)
         ("exchange", {"name": "x" * 256, "type": "topic"}, "at most 255"),
         ("exchange", {"name": "ok", "type": "nope"}, "Select a valid choice"),
         ("exchange", {"name": "ok", "type": "direct", "arguments": "[1]"}, "JSON object"),
-        ("exchange", {"name": "ok", "type": "direct", "arguments": "{bad"}, "Not valid JSON"),
+        ("exchange", {"name": "ok", "type": "direct", "arguments": "{bad"}, "not valid JSON"),
         ("queue", {"name": "q", "queue_type": "classic", "max_priority": "300"}, "less than"),
         ("queue", {"name": "q", "queue_type": "quorum", "exclusive": "on"}, "cannot be"),
         ("queue", {"name": "q", "queue_type": "classic", "message_ttl": "-1"}, "greater than"),

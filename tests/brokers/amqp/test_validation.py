@@ -2,6 +2,7 @@
 
 import pytest
 
+from brokers.amqp import validation
 from brokers.amqp.api import Properties
 from brokers.errors import AccessRefused, BrokerError, NotFound, ValidationError
 
@@ -157,3 +158,10 @@ def test_an_equivalent_redeclare_is_accepted_silently(rig):
     rig.broker.queue_declare("q", arguments={"x-message-ttl": 1000})
     rig.broker.exchange_declare("amq.topic", "topic")
     assert len(rig.events()) == count
+
+
+@pytest.mark.parametrize("offset", ["٣m", "10m\n", "1" * 19 + "s"])
+def test_a_stream_offset_interval_is_ascii_digits_and_nothing_after(offset):
+    """Python's \\d takes Arabic-Indic digits and $ a trailing newline; RabbitMQ takes neither."""
+    with pytest.raises(ValidationError):
+        validation.check_consume_arguments({"x-stream-offset": offset})
