@@ -138,6 +138,16 @@ def retained(state: dict[str, Any]) -> int:
     return held
 
 
+def retained_bytes(state: dict[str, Any]) -> int:
+    """Bytes of the messages `retained` counts: queue bodies and partition sizes."""
+    amqp = state.get("amqp") or {}
+    kafka = state.get("kafka") or {}
+    held = sum(q.get("bytes") or 0 for q in amqp.get("queues", []))
+    for topic in kafka.get("topics", []):
+        held += sum(p.get("size") or 0 for p in topic.get("partitions", []))
+    return held
+
+
 def encode(frame: dict[str, Any]) -> str:
     """The frame as compact JSON text."""
     return json.dumps(frame, separators=(",", ":"), default=str)

@@ -20,8 +20,12 @@ Frames are encoded to JSON once and sent to the sandbox's group f"sb-{id}" as on
 group and hands the frame to its own sockets (`playground.fanout`), so a frame costs the
 layer one message per process, not one per viewer. Frames go out each tick for a sandbox
 with viewers or activity (at most FRAME_SENDS_PER_S deliveries a second in all), and at
-least once a second (a heartbeat) while it has viewers. Runtimes are unloaded when idle;
-sandboxes unseen for BP_IDLE_MINUTES are deleted. Unloading a runtime on a real broker only
+least once a second (a heartbeat) while it has viewers. Simulator runtimes share each
+tick's budget fairly (`playground.fairshare`): a heavy sandbox falls behind, its
+neighbours do not. A runtime nobody watches or commands for UNLOAD_AFTER is unloaded
+(its spec kept); a sandbox not in use for BP_IDLE_MINUTES is deleted (`reclaim_once`).
+Loading a runtime past a cap (`playground.limits`) first unloads the least recently used
+one nobody watches, else answers a refusal. Unloading a runtime on a real broker only
 disconnects it: the broker keeps the sandbox's queues and messages, topics, records and
 committed offsets, and the next load finds them again (so does a switch back to that
 broker). They are deleted on Reset and with the sandbox (`discard`). Every command and
@@ -54,9 +58,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from brokers.errors import BrokerError
-from playground import backend_choice, frames
+from playground import backend_choice, fairshare, frames, limits
 from playground.models import Sandbox
 from playground.runtime import Caps, SandboxRuntime
+from playground.runtime.memory import MB
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,7 @@ FRAME_SENDS_PER_S = 4000  # frame deliveries a second across all viewers of this
 MIN_FRAME_HZ = 5
 MAX_TICK = 0.25  # longest wall time one tick covers: a stalled host does not catch up at once
 RELOAD = "sandbox.reload"
+FORGET = "sandbox.forget"  # unload the runtime of a sandbox about to be deleted
 READ_ONLY = ("sandbox.snapshot", "message.trace")
 WAITING = "The broker does not answer (%s); this sandbox's topology is declared when it does."
 REFUSED = "The broker cannot run this sandbox's topology: %s Nothing changed."
@@ -89,7 +95,16 @@ def caps_from_settings() -> Caps:
         max_retained=settings.BP_MAX_RETAINED,
         max_publish_rate=settings.BP_MAX_PUBLISH_RATE,
         event_history=settings.BP_EVENT_HISTORY,
+        max_memory=settings.BP_SANDBOX_MEMORY_MB * MB,
     )
+
+
+class Refused(Exception):
+    """A cap stops the host loading one more runtime; `answer` says which."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        super().__init__(answer["error"])
+        self.answer = answer
 
 
 @dataclass
@@ -97,6 +112,7 @@ class Live:
     """A loaded runtime and what the host knows about who watches it."""
 
     runtime: SandboxRuntime
+    owner: str = ""
     saved_version: int = 0
     viewers: int = 0
     last_tick: float = 0.0
@@ -108,6 +124,7 @@ class Live:
     pending: dict[str, Any] | None = None  # a spec the broker was down for: declared on return
     refused: str = ""  # the broker answered but refused the topology (its message)
     ticking: asyncio.Future | None = None
+    frame_cost: float = 0.0  # seconds its settle-and-frame is expected to take (fairshare)
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()  # one command or tick at a time on this runtime
@@ -125,9 +142,13 @@ class RuntimeHost:
         self.caps = caps or caps_from_settings()
         self.tick_hz = tick_hz or settings.BP_TICK_HZ
         self.unload_after = unload_after
+        self.budget = fairshare.tick_budget(self.tick_hz)
+        self.turn = 0  # where this tick's round robin starts
+        self.swept = 0.0  # when reclaim last refreshed the sandboxes in use
         self.live: dict[str, Live] = {}
         self._lock = threading.RLock()  # sync views may reach the host from other threads
         self._loading: dict[str, threading.Lock] = {}
+        self._admitting: set[str] = set()  # admitted, being built: they count as live
 
     # -- loading and saving --------------------------------------------------------------
     async def load(self, sandbox_id: str) -> Live | None:
@@ -156,29 +177,82 @@ class RuntimeHost:
             live = self.live.get(sandbox_id)
             if live is not None:
                 return live
-            kind = row["backend"]
-            spec = row["spec"]  # the whole topology: the runtime keeps what `kind` cannot run
-            budget = 0.4 / self.tick_hz  # at most 40% of the loop for one busy engine
-            factory = backend_choice.factory(kind, sandbox_id)
-            pending, refused = None, ""
+            self._admit(sandbox_id, row.get("owner", ""))
             try:
-                runtime = SandboxRuntime(
-                    row["seed"], spec, self.caps, backend_factory=factory, work_budget=budget
-                )
-            except BrokerError as exc:  # the real broker is down: start empty, declare on return
-                runtime = SandboxRuntime(
-                    row["seed"], None, self.caps, backend_factory=factory, work_budget=budget
-                )
-                pending = spec
-                if runtime.backend.status().get("state") == "connected":
-                    refused = exc.message  # it is up: it cannot run this topology
-            runtime.locked = bool(row.get("locked"))
-            now = time.monotonic()
-            live = Live(runtime, runtime.spec_version, last_tick=now, last_active=now)
-            live.real, live.pending, live.refused = backend_choice.is_real(kind), pending, refused
-            with self._lock:
-                self.live[sandbox_id] = live
-            return live
+                return self._build(sandbox_id, row)
+            finally:
+                with self._lock:
+                    self._admitting.discard(sandbox_id)
+
+    def _build(self, sandbox_id: str, row: dict[str, Any]) -> Live:
+        kind = row["backend"]
+        spec = row["spec"]  # the whole topology: the runtime keeps what `kind` cannot run
+        budget = self.budget  # a whole tick's, when one runtime ticks alone (real, tests)
+        factory = backend_choice.factory(kind, sandbox_id)
+        pending, refused = None, ""
+        try:
+            runtime = SandboxRuntime(
+                row["seed"], spec, self.caps, backend_factory=factory, work_budget=budget
+            )
+        except BrokerError as exc:  # the real broker is down: start empty, declare on return
+            runtime = SandboxRuntime(
+                row["seed"], None, self.caps, backend_factory=factory, work_budget=budget
+            )
+            pending = spec
+            if runtime.backend.status().get("state") == "connected":
+                refused = exc.message  # it is up: it cannot run this topology
+        runtime.locked = bool(row.get("locked"))
+        now = time.monotonic()
+        live = Live(runtime, row.get("owner", ""), runtime.spec_version)
+        live.last_tick = live.last_active = now
+        live.real, live.pending, live.refused = backend_choice.is_real(kind), pending, refused
+        with self._lock:
+            self.live[sandbox_id] = live
+        return live
+
+    # -- caps on live runtimes (playground.limits) ----------------------------------------
+    def _admit(self, sandbox_id: str, owner: str) -> None:
+        """Make room for one more runtime, putting to sleep the least recently used one
+        nobody watches (its spec is kept), or raise Refused naming the cap."""
+        with self._lock:
+            for limit in ("visitor_runtimes", "runtimes", "memory"):
+                while self._over(limit, owner):
+                    idle = self._idlest(owner if limit == "visitor_runtimes" else None)
+                    if idle is None:
+                        minutes = round(self.unload_after / 60)
+                        raise Refused(limits.refusal(limit, self._reached(limit), minutes))
+                    log.info("unloading sandbox %s to make room (%s)", idle, limit)
+                    self.unload(idle)
+            self._admitting.add(sandbox_id)
+
+    def _over(self, limit: str, owner: str) -> bool:
+        if limit == "visitor_runtimes":
+            mine = sum(1 for live in self.live.values() if live.owner == owner)
+            return mine >= settings.BP_MAX_RUNTIMES_PER_VISITOR
+        if limit == "runtimes":
+            return len(self.live) + len(self._admitting) >= settings.BP_MAX_RUNTIMES
+        # room for the newcomer to grow to its own cap
+        return self.memory() + self.caps.max_memory > settings.BP_MEMORY_MB * MB
+
+    def _reached(self, limit: str) -> int:
+        if limit == "visitor_runtimes":
+            return settings.BP_MAX_RUNTIMES_PER_VISITOR
+        if limit == "runtimes":
+            return settings.BP_MAX_RUNTIMES
+        return round(self.memory() / MB)
+
+    def _idlest(self, owner: str | None) -> str | None:
+        """The least recently used runtime nobody watches (of `owner`, if given)."""
+        idle = [
+            (live.last_active, sandbox_id)
+            for sandbox_id, live in self.live.items()
+            if not live.viewers and (owner is None or live.owner == owner)
+        ]
+        return min(idle)[1] if idle else None
+
+    def memory(self) -> int:
+        """Estimated bytes of every live runtime (playground.runtime.memory)."""
+        return sum(live.runtime.memory_estimate() for live in list(self.live.values()))
 
     def unload(self, sandbox_id: str, destroy: bool = False) -> concurrent.futures.Future | None:
         """Forget a runtime (its spec is already saved) and close its backend: a real
@@ -236,6 +310,11 @@ class RuntimeHost:
         try:
             if isinstance(command, dict) and command.get("op") == RELOAD:
                 return await self.reload(str(sandbox_id))
+            if isinstance(command, dict) and command.get("op") == FORGET:
+                closing = self.unload(str(sandbox_id))
+                if closing is not None:
+                    await asyncio.wrap_future(closing)
+                return {"ok": True}
             live = await self.load(str(sandbox_id))
             if live is None:
                 return GONE
@@ -254,13 +333,19 @@ class RuntimeHost:
             if live.runtime.spec_version != live.saved_version:
                 await self._save(sandbox_id, live)
             return result
+        except Refused as exc:
+            return exc.answer
         except Exception:
             log.exception("command on sandbox %s failed", sandbox_id)
             return {"ok": False, "error": "The sandbox runtime failed; try again.", "field": None}
 
     async def viewers(self, sandbox_id: str, delta: int) -> None:
         """A viewer connected (+1) or left (-1)."""
-        live = await self.load(sandbox_id) if delta > 0 else self.live.get(sandbox_id)
+        try:
+            live = await self.load(sandbox_id) if delta > 0 else self.live.get(sandbox_id)
+        except Refused as exc:  # the page said so already (429); its socket gets no frames
+            log.info("sandbox %s not loaded for a viewer: %s", sandbox_id, exc)
+            return
         if live is not None:
             live.viewers = max(0, live.viewers + delta)
             live.last_active = time.monotonic()
@@ -280,20 +365,64 @@ class RuntimeHost:
 
     # -- ticking -------------------------------------------------------------------------
     async def tick_once(self) -> int:
-        """Tick every live runtime and send the frames due; returns how many were sent."""
+        """Tick every live runtime and send the frames due; returns how many were sent.
+
+        Simulator runtimes share the tick's budget (`playground.fairshare`): their engines
+        run in round-robin slices, then each settles and builds its frame, the loop
+        yielding between them; what a frame cost is charged to its own sandbox's next share.
+        """
         layer, sent, interval = get_channel_layer(), 0, self.frame_interval()
+        sims = []
         for sandbox_id, live in list(self.live.items()):
-            if live.real:  # off the loop; a tick still running is not started again
-                if live.ticking is None or live.ticking.done():
-                    live.ticking = asyncio.ensure_future(
-                        self._tick_real(layer, sandbox_id, live, interval)
-                    )
-                continue
+            if not live.real:
+                sims.append((sandbox_id, live))
+            elif live.ticking is None or live.ticking.done():  # off the loop, one at a time
+                live.ticking = asyncio.ensure_future(
+                    self._tick_real(layer, sandbox_id, live, interval)
+                )
+        sims = fairshare.rotated(sims, self.turn)
+        self.turn += 1
+        await self._run_engines(sims)
+        shares = max(1, len(sims))
+        for sandbox_id, live in sims:
+            if self.live.get(sandbox_id) is not live:
+                continue  # unloaded while the engines ran
+            began = time.perf_counter()
+            every = self._frame_every(live, interval, shares)
             text = _guard(
-                self._frame_text, "ticking sandbox %s", sandbox_id, live, sandbox_id, interval
+                self._settle_frame, "ticking sandbox %s", sandbox_id, live, sandbox_id, every
             )
+            live.frame_cost = fairshare.expected(live.frame_cost, time.perf_counter() - began)
             sent += await self._deliver(layer, sandbox_id, text)
+            await asyncio.sleep(0)
         return sent
+
+    async def _run_engines(self, sims: list[tuple[str, Live]]) -> None:
+        """Plan each engine's virtual time for this tick and run them in fair shares."""
+        now, claims, shares, overhead = time.monotonic(), [], 0, 0.0
+        for sandbox_id, live in sims:
+            planned = _guard(self._plan, "ticking sandbox %s", sandbox_id, live, now)
+            overhead += live.frame_cost
+            if planned:
+                work = _Work(sandbox_id, live)
+                claims.append(fairshare.Claim(work, live.frame_cost))
+            if planned or live.viewers:
+                shares += 1
+        await fairshare.divide(claims, self.budget, shares, overhead)
+
+    def _plan(self, live: Live, now: float) -> bool:
+        with live.lock:
+            planned = live.runtime.plan(min(now - live.last_tick, MAX_TICK))
+            live.last_tick = now
+            return planned
+
+    def _frame_every(self, live: Live, interval: float, shares: int) -> float:
+        """Seconds between this sandbox's frames: `interval`, or longer if its frames cost
+        more than its share of the budget (a huge topology slows its own frames)."""
+        share = self.budget / shares
+        if live.frame_cost <= share:
+            return interval
+        return min(HEARTBEAT, max(interval, live.frame_cost / share / self.tick_hz))
 
     async def _tick_real(self, layer: Any, sandbox_id: str, live: Live, interval: float) -> int:
         loop = asyncio.get_running_loop()
@@ -323,22 +452,32 @@ class RuntimeHost:
         return 1.0 / hz
 
     def _frame_text(self, live: Live, sandbox_id: str, interval: float) -> str | None:
+        """One whole tick of one runtime (a real one, on REAL_POOL): advance, then its frame."""
         now = time.monotonic()
         with live.lock:
             if live.pending is not None:
                 self._declare_pending(live, sandbox_id)
             live.runtime.advance(min(now - live.last_tick, MAX_TICK))
             live.last_tick = now
-            # frames fall due every `interval` on average, sent by the first tick within
-            # half a tick of that: a tick waking a little early still sends, and an
-            # interval just over the tick's (201 viewers) does not halve the frame rate
-            if now < live.next_frame - 0.5 / self.tick_hz:
-                return None
-            frame = live.runtime.take_frame()
-            if frame is not None and frame["log"]:
-                live.last_active = now
-            if frame is None and live.viewers and now - live.last_sent >= HEARTBEAT:
-                frame = live.runtime.frame([])
+            return self._take_frame(live, sandbox_id, interval, now)
+
+    def _settle_frame(self, live: Live, sandbox_id: str, interval: float) -> str | None:
+        """End a simulator runtime's tick (its engine ran in `_run_engines`); its frame."""
+        now = time.monotonic()
+        with live.lock:
+            live.runtime.settle()
+            return self._take_frame(live, sandbox_id, interval, now)
+
+    def _take_frame(self, live: Live, sandbox_id: str, interval: float, now: float) -> str | None:
+        """The frame due now, encoded, or None (called holding the runtime's lock)."""
+        # frames fall due every `interval` on average, sent by the first tick within
+        # half a tick of that: a tick waking a little early still sends, and an
+        # interval just over the tick's (201 viewers) does not halve the frame rate
+        if now < live.next_frame - 0.5 / self.tick_hz:
+            return None
+        frame = live.runtime.take_frame()
+        if frame is None and live.viewers and now - live.last_sent >= HEARTBEAT:
+            frame = live.runtime.frame([])
         if frame is None or not (live.viewers or frame["log"] or frame["moves"]):
             return None
         live.last_sent = now
@@ -357,20 +496,27 @@ class RuntimeHost:
             log.info("sandbox %s: the broker answered but refused its topology", sandbox_id)
 
     async def reclaim_once(self) -> None:
-        """Unload idle runtimes, keep watched sandboxes fresh, delete long-idle ones."""
+        """Put idle runtimes to sleep, keep sandboxes in use fresh, delete unused ones.
+
+        A runtime with no viewer and no command for `unload_after` seconds is unloaded:
+        its spec stays (running producers still marked running: they start again when
+        it is next opened); the simulator's messages in flight do not. A sandbox is in
+        use while a tab shows it (its owner's or a watcher's), while it gets commands,
+        and while a producer runs in it; one not in use for BP_IDLE_MINUTES is deleted.
+        """
         now = time.monotonic()
+        since = self.swept or now - RECLAIM_EVERY
+        in_use = [sid for sid, live in self.live.items() if _in_use(live, since)]
         for sandbox_id, live in list(self.live.items()):
             if not live.viewers and now - live.last_active > self.unload_after:
                 self.unload(sandbox_id)
-        watched = [sid for sid, live in self.live.items() if live.viewers]
+        self.swept = now
         cutoff = timezone.now() - timedelta(minutes=settings.BP_IDLE_MINUTES)
 
         def sweep() -> list[tuple[str, str]]:
-            if watched:
-                Sandbox.objects.filter(id__in=watched).update(last_seen=timezone.now())
-            stale = list(Sandbox.objects.filter(last_seen__lt=cutoff).values_list("id", "backend"))
-            Sandbox.objects.filter(id__in=[sandbox_id for sandbox_id, _ in stale]).delete()
-            return stale
+            if in_use:
+                Sandbox.objects.filter(id__in=in_use).update(last_seen=timezone.now())
+            return limits.delete_unused(cutoff, keep=in_use)
 
         for sandbox_id, kind in await database_sync_to_async(sweep)():
             self.discard(sandbox_id, kind)
@@ -427,9 +573,32 @@ class RuntimeHost:
             log.exception("runtime host could not handle %r", message.get("type"))
 
 
+def _in_use(live: Live, since: float) -> bool:
+    """Watched, commanded since `since`, or running a producer."""
+    if live.viewers or live.last_active >= since:
+        return True
+    runtime = live.runtime
+    return not runtime.spec["time"]["paused"] and runtime.total_rate() > 0
+
+
 def _row(sandbox_id: str) -> dict[str, Any] | None:
     rows = Sandbox.objects.filter(id=sandbox_id)
-    return rows.values("seed", "spec", "backend", "locked").first()
+    return rows.values("owner", "seed", "spec", "backend", "locked").first()
+
+
+class _Work:
+    """A simulator runtime's engine work in slices (a fairshare.Claim's `work`)."""
+
+    def __init__(self, sandbox_id: str, live: Live) -> None:
+        self.sandbox_id, self.live = sandbox_id, live
+
+    def __call__(self, seconds: float) -> bool:
+        try:
+            with self.live.lock:
+                return self.live.runtime.work(seconds)
+        except Exception:
+            log.exception("ticking sandbox %s", self.sandbox_id)
+            return True  # nothing more this tick; settle ends it
 
 
 def _destroy_resources(kind: str, sandbox_id: str) -> concurrent.futures.Future:

@@ -4,8 +4,8 @@ Every visitor gets a random owner token in their (signed-cookie) session the fir
 they need one; a sandbox belongs to the token that created it. Nothing else identifies a
 visitor, so the only ways into a sandbox are holding its owner's session or holding its
 current watch token (a read-only link the owner made and can revoke). Views use these
-helpers for URLs; the WebSocket consumer uses `viewer_role` on connect. Leaves out
-accounts and transferring ownership.
+helpers for URLs; the WebSocket consumer uses `viewer_role` on connect. How many sandboxes
+a visitor may keep is `playground.limits`'s. Leaves out accounts and transferring ownership.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, Literal
 
+from playground import limits
 from playground.models import Sandbox
 
 OWNER_KEY = "bp_owner"
@@ -35,9 +36,11 @@ def new_seed() -> int:
 
 
 def create_sandbox(owner: str, spec: dict | None = None, seed: int | None = None) -> Sandbox:
-    """A new sandbox owned by `owner`, with a random seed unless one is given."""
+    """A new sandbox owned by `owner`, with a random seed unless one is given; raises
+    `limits.LimitReached` past the visitor's or the server's cap on sandboxes."""
     if not owner:
         raise ValueError("a sandbox needs an owner token")
+    limits.check_new_sandbox(owner)
     return Sandbox.objects.create(
         owner=owner, seed=seed if seed is not None else new_seed(), spec=spec or {}
     )

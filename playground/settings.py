@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "playground.stranger.StrangerMiddleware",  # a sandbox not yours: the app's own 404
+    "playground.limits.LimitMiddleware",
 ]
 
 ROOT_URLCONF = "playground.urls"
@@ -120,10 +121,20 @@ KAFKA_BOOTSTRAP_SERVERS = envstr("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 # The sandbox runtime and its caps.
 BP_TICK_HZ = envint("BP_TICK_HZ", 20, minimum=1, maximum=30)
 BP_MAX_ENTITIES = envint("BP_MAX_ENTITIES", 200, minimum=1)
-BP_MAX_RETAINED = envint("BP_MAX_RETAINED", 50_000, minimum=1)
+# 10,000 messages cost a sandbox ~5-15 MB and a full garbage collection ~15 ms (50,000:
+# ~40-80 MB and 50-150 ms, a pause every sandbox on the host feels; bench/neighbour_bench.py)
+BP_MAX_RETAINED = envint("BP_MAX_RETAINED", 10_000, minimum=1)
 BP_MAX_PUBLISH_RATE = envint("BP_MAX_PUBLISH_RATE", 2_000, minimum=1)
 BP_EVENT_HISTORY = envint("BP_EVENT_HISTORY", 5_000, minimum=100)
 BP_IDLE_MINUTES = envint("BP_IDLE_MINUTES", 60, minimum=1)
+# How much one visitor, and everyone together, may hold (playground.limits; a refusal
+# answers 429). Memory is estimated from what runtimes retain (playground.runtime.memory).
+BP_MAX_SANDBOXES_PER_VISITOR = envint("BP_MAX_SANDBOXES_PER_VISITOR", 20, minimum=1)
+BP_MAX_SANDBOXES = envint("BP_MAX_SANDBOXES", 5_000, minimum=1)
+BP_MAX_RUNTIMES = envint("BP_MAX_RUNTIMES", 50, minimum=1)
+BP_MAX_RUNTIMES_PER_VISITOR = envint("BP_MAX_RUNTIMES_PER_VISITOR", 5, minimum=1)
+BP_SANDBOX_MEMORY_MB = envint("BP_SANDBOX_MEMORY_MB", 32, minimum=1)
+BP_MEMORY_MB = envint("BP_MEMORY_MB", 2_048, minimum=1)
 BP_RUNTIME_IN_PROCESS = envbool("BP_RUNTIME_IN_PROCESS", not REDIS_URL)
 # Serving processes: young-generation GC threshold after freezing the loaded app (see
 # playground/gctune.py); 0 keeps CPython's defaults.

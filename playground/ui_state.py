@@ -11,17 +11,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from playground import limits
 from playground.models import Sandbox
 
 
 def run(sandbox: Sandbox, command: dict[str, Any]) -> dict[str, Any]:
-    """Send one command to the sandbox's runtime; `{"ok": bool, "error": str, "field": ...}`."""
+    """Send one command to the sandbox's runtime; `{"ok": bool, "error": str, "field": ...}`.
+
+    Raises `limits.LimitReached` when a cap stops the host running the sandbox at all
+    (the view answers 429)."""
     from playground.host import call_sync
 
     try:
         answer = call_sync(sandbox.id, command)
     except TimeoutError:
         return {"ok": False, "error": "The sandbox did not answer in time; try again."}
+    limits.raise_for(answer)
     return answer if isinstance(answer, dict) else {"ok": False, "error": "No answer."}
 
 

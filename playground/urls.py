@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("playground.urls_seeing")),  # inspector, compare, files, code
     path("", include("playground.urls_class")),  # gallery, narration, share, watch, fork
     path("s/<str:sandbox_id>/reset/", views.sandbox_reset, name="sandbox_reset"),
+    path("s/<str:sandbox_id>/delete/", views.sandbox_delete, name="sandbox_delete"),
     path("s/<str:sandbox_id>/backend/", views_backend.backend_switch, name="backend_switch"),
     path("s/<str:sandbox_id>/node/", views.node, name="node"),
     path("s/<str:sandbox_id>/action/", views.action, name="action"),

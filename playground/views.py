@@ -15,14 +15,16 @@ from functools import wraps
 from typing import Any
 
 from django import forms as djforms
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from playground import forms, ui_edit, ui_state
+from playground import backend_choice, forms, ui_edit, ui_state
 from playground.features import FEATURES
+from playground.host import FORGET, UNLOAD_AFTER
 from playground.layout import layout
 from playground.models import Sandbox
 from playground.protocol import SPEED_MAX, SPEED_MIN
@@ -96,6 +98,8 @@ def sandbox_page(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
         "speed_min": SPEED_MIN,
         "speed_max": SPEED_MAX,
         "speed_pos": speed_position(st["speed"]),
+        "idle_minutes": settings.BP_IDLE_MINUTES,
+        "sleep_minutes": round(UNLOAD_AFTER / 60),
     }
     return render(request, "sandbox.html", context)
 
@@ -106,6 +110,18 @@ def diagram(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     """The topology diagram alone (redrawn after every change)."""
     st = ui_state.state(sandbox)
     return render(request, "partials/diagram.html", {"sandbox": sandbox, "diagram": layout(st)})
+
+
+@require_POST
+@owned
+def sandbox_delete(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    """Delete this visitor's sandbox (on a real broker, its resources first: a reset)."""
+    if backend_choice.is_real(sandbox.backend):
+        ui_state.run(sandbox, {"op": "sandbox.reset"})
+    ui_state.run(sandbox, {"op": FORGET})
+    sandbox.delete()
+    url = reverse("index")
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @require_POST

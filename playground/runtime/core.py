@@ -43,6 +43,7 @@ from playground.runtime import (
     json_values,
     kafka_ops,
     kept,
+    memory,
     producers,
 )
 from playground.runtime import spec as specs
@@ -53,6 +54,9 @@ log = logging.getLogger(__name__)
 
 #: events kept for the next frame when none is taken for a while (thinned evenly beyond)
 MAX_PENDING = 50_000
+#: wall seconds one run of the clock aims at between looks at the work budget
+CHUNK_SECONDS = 0.001
+MAX_CHUNK = 200
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,8 @@ class Caps:
     """A sandbox's limits (from settings.BP_*; plain values so the runtime stays Django-free)."""
 
     max_entities: int = 200
-    max_retained: int = 50_000
+    max_retained: int = 10_000
+    max_memory: int = 32 * 2**20  # estimated bytes (see SandboxRuntime.memory_estimate)
     max_publish_rate: int = 2_000
     event_history: int = 5_000
     max_moves: int = protocol.FRAME_MAX_MOVES
@@ -137,7 +142,11 @@ class SandboxRuntime:
         self._bursts_made = 0
         self._retained = 0
         self._published_since = 0
+        self._retained_bytes = 0
+        self._published_bytes = 0
         self.behind = False
+        self._target: float | None = None  # virtual time the engine works toward (plan/work)
+        self._chunk = MAX_CHUNK  # clock actions per chunk of work (adapts to their cost)
         specs.realize(self.backend, self.spec)
         for name, conf in self.spec["producers"].items():
             if conf.get("broker") in self.kept:
@@ -204,13 +213,60 @@ class SandboxRuntime:
 
     def advance(self, wall_dt: float) -> None:
         """Let wall_dt * speed virtual seconds pass (unless paused); events wait for a frame."""
-        if not self.time["paused"] and wall_dt > 0:
-            self._run(wall_dt * self.time["speed"])
-        elif not self.backend.steppable:
-            self.backend.advance(0.0)  # a real broker runs on: keep its state and link fresh
+        self.plan(wall_dt)
+        self.work(self.work_budget)
+        self.settle()
+
+    def plan(self, wall_dt: float) -> bool:
+        """Aim the engine at wall_dt * speed virtual seconds on; True if `work` has some.
+
+        The host splits a tick into `plan`, any number of `work` slices (other sandboxes
+        run between them) and `settle`. A real broker runs on its own: it advances here.
+        """
+        self._target = None
+        if self.time["paused"] or wall_dt <= 0:
+            if not self.backend.steppable:
+                self.backend.advance(0.0)  # a real broker runs on: keep its state and link fresh
+            return False
+        seconds = wall_dt * self.time["speed"]
+        if not self.backend.steppable:
+            self.backend.advance(seconds)
+            self._sync_own_clock()
+            return False
+        self._target = self.backend.now + seconds
+        return True
+
+    def work(self, budget: float | None) -> bool:
+        """Run the engine toward the planned time for at most `budget` wall seconds (None:
+        no limit); True once it got there (or nothing was planned)."""
+        target = self._target
+        if target is None:
+            return True
+        if budget is None:
+            self.backend.advance(target - self.backend.now)
+            self._sync_own_clock()
+            self._target, self.behind = None, False
+            return True
+        started, clock = time.perf_counter(), self.clock
+        while clock.peek() <= target:
+            began = time.perf_counter()
+            steps = clock.run(until=target, max_steps=self._chunk)
+            done = time.perf_counter()
+            if steps == self._chunk:  # keep a chunk near CHUNK_SECONDS, whatever a step costs
+                scale = CHUNK_SECONDS / max(done - began, 1e-6)
+                self._chunk = max(1, min(MAX_CHUNK, int(self._chunk * scale) or 1))
+            if done - started > budget:
+                return False
+        self.backend.advance(target - self.backend.now)
+        self._target, self.behind = None, False
+        return True
+
+    def settle(self) -> None:
+        """End a tick's engine work: behind if the planned time was not reached."""
+        if self._target is not None:
+            self.behind, self._target = True, None
         self._collect()
-        self._retained = frames.retained(self.backend.describe())
-        self._published_since = 0
+        self._count_retained(self.backend.describe())
 
     def take_frame(self) -> dict[str, Any] | None:
         """A frame of the events since the last one, or None if nothing happened."""
@@ -234,22 +290,6 @@ class SandboxRuntime:
             kept = frames.sample(self.pending[:-tail], MAX_PENDING // 2, self.sample_rng)
             self.thinned += len(self.pending) - tail - len(kept)
             self.pending = kept + self.pending[-tail:]
-
-    def _run(self, seconds: float) -> None:
-        """Run the engine for `seconds` of virtual time, or until the wall budget is spent."""
-        target = self.backend.now + seconds
-        if self.work_budget is None or not self.backend.steppable:
-            self.backend.advance(seconds)
-            self._sync_own_clock()
-            return
-        started, clock = time.perf_counter(), self.clock
-        while clock.peek() <= target:
-            clock.run(until=target, max_steps=200)
-            if time.perf_counter() - started > self.work_budget:
-                self.behind = True
-                return
-        self.backend.advance(target - self.backend.now)
-        self.behind = False
 
     def _sync_own_clock(self) -> None:
         if self.clock is not getattr(self.backend, "clock", None):
@@ -278,8 +318,7 @@ class SandboxRuntime:
             self.dirty = False
         shown = list(self.history)[-self.caps.max_log :] if snapshot else events
         state = self.backend.describe()
-        self._retained = frames.retained(state)
-        self._published_since = 0
+        self._count_retained(state)
         self.seq += 1
         log_items, more = frames.log_slice(shown, self.caps.max_log)
         now = state.get("now", self.backend.now)
@@ -316,7 +355,13 @@ class SandboxRuntime:
             "retained": self._retained,
             "max_retained": self.caps.max_retained,
             "max_publish_rate": self.caps.max_publish_rate,
+            "memory": self.memory_estimate(),
+            "max_memory": self.caps.max_memory,
         }
+
+    def _count_retained(self, state: dict[str, Any]) -> None:
+        self._retained, self._published_since = frames.retained(state), 0
+        self._retained_bytes, self._published_bytes = frames.retained_bytes(state), 0
 
     def trace(self, msg: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """Events from the history, about message `msg` when given, newest last."""
@@ -357,6 +402,17 @@ class SandboxRuntime:
         """Messages held at the last frame plus those published since."""
         return self._retained + self._published_since
 
+    def memory_estimate(self) -> int:
+        """Bytes this runtime holds, estimated (see `playground.runtime.memory`)."""
+        bodies = self._retained_bytes + self._published_bytes
+        return memory.estimate(self.retained_estimate(), bodies, len(self.history))
+
+    def full(self) -> bool:
+        """Whether the sandbox holds the messages, or the memory, its caps allow."""
+        if self.retained_estimate() >= self.caps.max_retained:
+            return True
+        return self.memory_estimate() >= self.caps.max_memory
+
     def total_rate(self, exclude: str = "") -> float:
         """msg/s of every running producer and paced publish, but `exclude`."""
         agents = list(self.agents.values()) + list(self.bursts.values())
@@ -389,6 +445,7 @@ class SandboxRuntime:
                 conf.get("mandatory", False), publisher,
             )  # fmt: skip
             self._published_since += 1
+            self._published_bytes += len(body)
             self.payloads.remember(msg, body, conf.get("headers"))
             return msg
         headers = [(k, str(v).encode()) for k, v in (conf.get("headers") or {}).items()]
@@ -397,6 +454,7 @@ class SandboxRuntime:
             producer=publisher or "default",
         )  # fmt: skip
         self._published_since += 1
+        self._published_bytes += len(body)
         self.payloads.remember(msg, body, conf.get("headers"))
         return msg
 

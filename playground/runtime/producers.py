@@ -8,8 +8,9 @@ producer's name. With `rate` 0 a command publishes its whole `count` at once.
 
 Caps: a producer's rate, and all running agents' rates together, stay within the
 sandbox's publish-rate cap (refused otherwise). When the sandbox retains as many
-messages as its cap allows, agents are *blocked* — they skip their turn, as RabbitMQ
-blocks publishers on a resource alarm — and resume when messages are consumed. On a
+messages (or as much estimated memory) as its caps allow, agents are *blocked* — they
+skip their turn, as RabbitMQ blocks publishers on a resource alarm — and resume when
+messages are consumed. On a
 real broker that went away an agent is *disconnected*: it tries again every RETRY_AFTER
 seconds and goes on from the first publish that succeeds (no burst to catch up), as a
 producer application retrying its connection would. Any other refusal (an exchange or
@@ -27,6 +28,7 @@ from brokers.errors import BrokerError, CapacityExceeded, Disconnected
 from playground.runtime.amqp_ops import publish_conf
 from playground.runtime.fields import CommandError, Fields
 from playground.runtime.kafka_ops import send_conf
+from playground.runtime.memory import MESSAGE_BYTES
 from playground.runtime.templates import TemplateError, compile_template, render
 
 if TYPE_CHECKING:
@@ -89,7 +91,7 @@ class Agent:
     def _fire(self) -> None:
         self._timer = None
         count = int(self.conf.get("count") or 0)
-        if self.rt.retained_estimate() >= self.rt.caps.max_retained:
+        if self.rt.full():
             self.state = "blocked"
         else:
             try:
@@ -150,6 +152,20 @@ def _burst(rt: SandboxRuntime, f: Fields, conf: dict[str, Any]) -> dict[str, Any
         raise CapacityExceeded(
             f"This sandbox holds {retained} messages, its limit; publishing is refused until "
             "consumers catch up, a queue is purged or retention deletes records."
+        )
+    if rt.full():
+        held, limit = rt.memory_estimate() // 2**20, rt.caps.max_memory // 2**20
+        raise CapacityExceeded(
+            f"This sandbox holds about {held} MB of messages and history, its limit is "
+            f"{limit} MB; publishing is refused until consumers catch up, a queue is purged "
+            "or retention deletes records."
+        )
+    each = MESSAGE_BYTES + len(conf["payload"])
+    if rate == 0 and rt.memory_estimate() + count * each > rt.caps.max_memory:
+        raise CapacityExceeded(
+            f"Publishing {count} messages of about {each} bytes at once would pass this "
+            f"sandbox's memory limit of {rt.caps.max_memory // 2**20} MB. Send fewer, or use "
+            "a rate."
         )
     if rate == 0 and count > min(cap - retained, rt.caps.max_publish_rate):
         raise CapacityExceeded(

@@ -36,6 +36,8 @@ export class Controls {
     this.clock = document.getElementById("clock");
     this.seed = document.getElementById("seed");
     this.flag = document.getElementById("paused-flag");
+    this.behind = document.getElementById("behind-flag");
+    this.behindUntil = 0;
     this.toggle = document.getElementById("toggle-panel");
     this.dragging = false;
     this.slider?.addEventListener("input", () => {
@@ -76,6 +78,11 @@ export class Controls {
     this.play?.classList.toggle("active", !this.paused);
     this.pause?.classList.toggle("active", this.paused);
     if (this.flag) this.flag.hidden = !this.paused;
+    if (this.behind) {
+      // shown while the engine falls behind its speed, and a second after (no flicker)
+      if (frame.behind) this.behindUntil = performance.now() + 1000;
+      this.behind.hidden = this.paused || performance.now() > this.behindUntil;
+    }
     if (this.clock) this.clock.textContent = Number(frame.now || 0).toFixed(3);
     if (this.seed && frame.seed !== undefined) this.seed.textContent = String(frame.seed);
     if (this.slider && !this.dragging && typeof frame.speed === "number" && document.activeElement !== this.slider) {

@@ -229,7 +229,7 @@ def test_reset_empties_the_topology_and_keeps_the_seed():
 
 
 def test_a_frame_stays_bounded_under_a_20k_message_burst():
-    rt = SandboxRuntime(1)
+    rt = SandboxRuntime(1, caps=Caps(max_retained=50_000))  # one tick publishes them all
     ok(rt, op="queue.declare", name="q")
     ok(rt, op="consumer.add", queue="q", prefetch_count=100)
     ok(rt, op="producer.add", name="p", routing_key="q", payload="x" * 200, rate=2000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -71,10 +72,10 @@ async def test_a_failing_tick_or_command_is_logged_and_the_host_goes_on(caplog):
     def explode(*args):
         raise RuntimeError("boom")
 
-    live.runtime.advance = explode
+    live.runtime.settle = explode  # how a simulator's tick ends, after its engine slices
     assert await h.tick_once() == 0
     assert "ticking sandbox" in caplog.text
-    del live.runtime.advance
+    del live.runtime.settle
     assert await h.tick_once() == 1
     live.runtime.apply = explode
     result = await h.command(sb.id, {"op": "time.pause"})
@@ -98,6 +99,7 @@ async def test_reclaim_deletes_long_idle_sandboxes_and_unloads_their_runtimes(se
     h = host.RuntimeHost()
     for sb in (old, watched):
         await h.load(sb.id)
+    h.live[old.id].last_active -= 2 * host.RECLAIM_EVERY  # loaded, untouched since
     await h.viewers(watched.id, +1)
     past = timezone.now() - timedelta(minutes=settings.BP_IDLE_MINUTES + 1)
     await database_sync_to_async(
@@ -216,3 +218,113 @@ async def test_the_embedded_host_outlives_the_sync_view_that_started_it():
     assert first == {"ok": True, "name": "a"} and second == {"ok": True, "name": "b"}
     saved = await database_sync_to_async(Sandbox.objects.get)(id=sb.id)
     assert set(saved.spec["queues"]) == {"a", "b"}
+
+
+# -- the reclaim rule: a sandbox in use is never deleted --------------------------------------
+
+
+async def stale(settings, *sandboxes) -> None:
+    """Mark sandboxes as last seen longer ago than BP_IDLE_MINUTES."""
+    past = timezone.now() - timedelta(minutes=settings.BP_IDLE_MINUTES + 1)
+    ids = [sb.id for sb in sandboxes]
+    await database_sync_to_async(
+        lambda: Sandbox.objects.filter(id__in=ids).update(last_seen=past)
+    )()
+
+
+async def exists(sandbox_id: str) -> bool:
+    return await database_sync_to_async(Sandbox.objects.filter(id=sandbox_id).exists)()
+
+
+async def test_reclaim_keeps_a_sandbox_whose_producer_runs_with_no_tab_open(settings):
+    sb = await new_sandbox()
+    h = host.RuntimeHost()
+    live = await h.load(sb.id)
+    assert (await h.command(sb.id, {"op": "queue.declare", "name": "q"}))["ok"]
+    producer = {"op": "producer.add", "name": "p", "routing_key": "q", "rate": 5}
+    assert (await h.command(sb.id, producer))["ok"]
+    live.last_active -= 2 * host.RECLAIM_EVERY  # no tab, no command since the last sweep
+    await stale(settings, sb)
+    await h.reclaim_once()
+    assert await exists(sb.id)
+    assert sb.id in h.live
+    seen = await database_sync_to_async(lambda: Sandbox.objects.get(id=sb.id).last_seen)()
+    assert timezone.now() - seen < timedelta(minutes=1)  # in use: kept fresh
+
+
+async def test_reclaim_keeps_a_sandbox_that_got_a_command_since_the_last_sweep(settings):
+    sb = await new_sandbox()
+    h = host.RuntimeHost()
+    await h.load(sb.id)
+    h.swept = time.monotonic() - host.RECLAIM_EVERY
+    assert (await h.command(sb.id, {"op": "time.pause"}))["ok"]  # changes no spec: no save
+    await stale(settings, sb)
+    await h.reclaim_once()
+    assert await exists(sb.id)
+
+
+async def test_a_paused_sandbox_with_producers_and_no_use_is_deleted(settings):
+    sb = await new_sandbox()
+    h = host.RuntimeHost()
+    live = await h.load(sb.id)
+    for command in (
+        {"op": "queue.declare", "name": "q"},
+        {"op": "producer.add", "name": "p", "routing_key": "q", "rate": 5},
+        {"op": "time.pause"},
+    ):
+        assert (await h.command(sb.id, command))["ok"]
+    live.last_active -= 2 * host.RECLAIM_EVERY
+    await stale(settings, sb)
+    await h.reclaim_once()
+    assert not await exists(sb.id) and sb.id not in h.live
+
+
+async def test_an_unwatched_runtime_sleeps_and_its_producers_run_again_when_opened():
+    sb = await new_sandbox()
+    h = host.RuntimeHost(unload_after=60)
+    live = await h.load(sb.id)
+    for command in (
+        {"op": "queue.declare", "name": "q"},
+        {"op": "producer.add", "name": "p", "routing_key": "q", "rate": 5},
+    ):
+        assert (await h.command(sb.id, command))["ok"]
+    live.last_active -= 61
+    await h.reclaim_once()
+    assert sb.id not in h.live and await exists(sb.id)  # asleep, kept
+    again = await h.load(sb.id)
+    assert [a["state"] for a in again.runtime.frame()["producers"]] == ["running"]
+
+
+# -- a fair share of the tick -----------------------------------------------------------------
+
+
+async def test_a_heavy_sandbox_falls_behind_while_its_quiet_neighbour_keeps_time():
+    heavy, quiet = await new_sandbox(), await new_sandbox()
+    h = host.RuntimeHost(tick_hz=20)
+    lives = {}
+    for sb, rate, speed in ((heavy, 2000, 20), (quiet, 5, 1)):
+        lives[sb.id] = await h.load(sb.id)
+        lives[sb.id].viewers = 1
+        for command in (
+            {"op": "queue.declare", "name": "q"},
+            {"op": "consumer.add", "queue": "q", "prefetch_count": 50},
+            {"op": "producer.add", "name": "p", "routing_key": "q", "rate": rate},
+            {"op": "time.speed", "speed": speed},
+        ):
+            assert (await h.command(sb.id, command))["ok"]
+    behind = {heavy.id: 0, quiet.id: 0}
+    loaded = lives[quiet.id].last_tick  # its virtual clock was 0 then
+    for _ in range(20):
+        await h.tick_once()
+        for sandbox_id in behind:
+            behind[sandbox_id] += lives[sandbox_id].runtime.behind
+        await asyncio.sleep(1 / 20)
+    assert behind[heavy.id] >= 18  # 40,000 msg/s asked: past any tick's budget (the first
+    # tick, just after loading, covers only the milliseconds the commands took)
+    # the quiet one reaches its time each tick, but for a pause of the whole process (a
+    # garbage collection inside its slice) that costs it a few milliseconds at most
+    assert behind[quiet.id] <= 3
+    quiet_live = lives[quiet.id]
+    elapsed = quiet_live.last_tick - loaded
+    assert quiet_live.runtime.backend.now == pytest.approx(elapsed, abs=0.1)
+    assert lives[heavy.id].runtime.backend.now < 20 * elapsed / 2  # slowed itself
