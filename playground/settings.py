@@ -1,24 +1,31 @@
 """Settings, all from environment variables with defaults that run the embedded simulator.
 
 A bad value stops start-up with a message naming the variable (see playground.env).
+BP_PRODUCTION=1 is for a public address behind a TLS proxy: it needs SECRET_KEY and
+ALLOWED_HOSTS, refuses DEBUG, and turns on secure cookies, HSTS and the redirect to
+HTTPS, so `manage.py check --deploy` is clean (README, Deploying).
 """
 
 from pathlib import Path
 
 from django.core.management.utils import get_random_secret_key
 
-from playground.env import envbool, envint, envlist, envstr
+from playground.env import BadSetting, envbool, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("BP_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = envbool("DEBUG", False)
+BP_PRODUCTION = envbool("BP_PRODUCTION", False)
 
 
 def _secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in VAR_DIR."""
+    """SECRET_KEY from the environment, else one generated once and kept in VAR_DIR
+    (not in production: several processes must share one key that outlives VAR_DIR)."""
     key = envstr("SECRET_KEY", "")
+    if BP_PRODUCTION and (len(key) < 50 or len(set(key)) < 5):
+        raise BadSetting("SECRET_KEY", key[:4] + "…" if key else "", "50 or more random characters")
     if key:
         return key
     path = VAR_DIR / "secret_key"
@@ -31,6 +38,29 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+# Production: HTTPS only, behind a TLS proxy (README, Deploying).
+if BP_PRODUCTION:
+    if DEBUG:
+        raise BadSetting("DEBUG", "true", "false when BP_PRODUCTION is on")
+    if not envstr("ALLOWED_HOSTS", "").strip():
+        raise BadSetting("ALLOWED_HOSTS", "", "the public host names when BP_PRODUCTION is on")
+    SECURE_SSL_REDIRECT = envbool("BP_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = envint("BP_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("BP_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = envbool("BP_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # asking browsers to preload HSTS commits the whole domain for good: opt in only
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    # e.g. BP_PROXY_SSL_HEADER=X-Forwarded-Proto: the proxy says the request came over
+    # HTTPS (set it only if the proxy always sets or strips that header)
+    _proxy_header = envstr("BP_PROXY_SSL_HEADER", "")
+    if _proxy_header:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+# Content-Security-Policy and Permissions-Policy on every answer but DEBUG's error pages
+# (playground.security); the app runs no inline script or style.
+BP_CSP = envbool("BP_CSP", not DEBUG)
 
 INSTALLED_APPS = [
     "daphne",
@@ -52,6 +82,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "playground.stranger.StrangerMiddleware",  # a sandbox not yours: the app's own 404
     "playground.limits.LimitMiddleware",
+    "playground.security.PolicyMiddleware",
 ]
 
 ROOT_URLCONF = "playground.urls"
