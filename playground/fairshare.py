@@ -16,6 +16,10 @@ like a processor-sharing scheduler:
 - time a quiet sandbox leaves unused goes, in further round-robin slices, to those still
   busy, until the budget less every frame's expected cost is spent.
 
+When ticks start late, the loop or the machine is short of time: the host gives the
+engines less of the budget (`headroom`) until ticks are on time again, so a busy machine
+slows the heavy sandbox first, not the neighbours' sockets.
+
 A sandbox whose frame alone costs more than its share gets a minimal engine slice, and
 the host sends its frames less often (`RuntimeHost._frame_every`), so on average it stays
 within its share.
@@ -40,6 +44,10 @@ SLICE = 0.004
 MIN_SLICE = 0.0005
 #: weight of the newest measurement in a frame's expected cost
 COST_WEIGHT = 0.3
+#: a tick starting this part of a tick late means the loop (or the machine) is short of time
+LATE = 0.25
+#: least part of the budget the engines keep however late the ticks are
+MIN_HEADROOM = 0.2
 
 
 @dataclass
@@ -57,6 +65,15 @@ class Claim:
 def tick_budget(tick_hz: int) -> float:
     """Wall seconds a host spends on its sandboxes each tick."""
     return TICK_SHARE / tick_hz
+
+
+def headroom(previous: float, late: float, interval: float) -> float:
+    """Part of the budget the engines get next: cut by a third when this tick started more
+    than LATE of a tick late (sockets, requests or other processes need the time), then
+    given back a twentieth a tick while ticks start on time."""
+    if late > LATE * interval:
+        return max(MIN_HEADROOM, previous * 2 / 3)
+    return min(1.0, previous + 0.05)
 
 
 def expected(previous: float, measured: float) -> float:

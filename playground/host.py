@@ -143,6 +143,7 @@ class RuntimeHost:
         self.tick_hz = tick_hz or settings.BP_TICK_HZ
         self.unload_after = unload_after
         self.budget = fairshare.tick_budget(self.tick_hz)
+        self.headroom = 1.0  # part of the budget the engines get (fairshare.headroom)
         self.turn = 0  # where this tick's round robin starts
         self.swept = 0.0  # when reclaim last refreshed the sandboxes in use
         self.live: dict[str, Live] = {}
@@ -408,7 +409,7 @@ class RuntimeHost:
                 claims.append(fairshare.Claim(work, live.frame_cost))
             if planned or live.viewers:
                 shares += 1
-        await fairshare.divide(claims, self.budget, shares, overhead)
+        await fairshare.divide(claims, self.budget * self.headroom, shares, overhead)
 
     def _plan(self, live: Live, now: float) -> bool:
         with live.lock:
@@ -537,6 +538,8 @@ class RuntimeHost:
         interval = 1.0 / self.tick_hz
         deadline = time.monotonic()
         while True:
+            late = time.monotonic() - deadline
+            self.headroom = fairshare.headroom(self.headroom, late, interval)
             try:
                 await self.tick_once()
             except Exception:

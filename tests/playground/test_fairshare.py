@@ -106,3 +106,15 @@ def test_a_frames_expected_cost_follows_its_measurements():
         cost = fairshare.expected(cost, 0.004)
     assert cost == pytest.approx(0.004, rel=0.01)
     assert fairshare.tick_budget(20) == pytest.approx(fairshare.TICK_SHARE / 20)
+
+
+def test_late_ticks_give_the_engines_less_of_the_budget_until_ticks_are_on_time():
+    share, interval = 1.0, 0.05
+    for _ in range(10):  # the loop is short of time: each tick starts 20 ms late
+        share = fairshare.headroom(share, 0.020, interval)
+    assert share == fairshare.MIN_HEADROOM
+    share = fairshare.headroom(share, 0.002, interval)  # on time again
+    assert share == pytest.approx(fairshare.MIN_HEADROOM + 0.05)
+    for _ in range(40):
+        share = fairshare.headroom(share, 0.0, interval)
+    assert share == 1.0

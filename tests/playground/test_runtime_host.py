@@ -321,10 +321,10 @@ async def test_a_heavy_sandbox_falls_behind_while_its_quiet_neighbour_keeps_time
         await asyncio.sleep(1 / 20)
     assert behind[heavy.id] >= 18  # 40,000 msg/s asked: past any tick's budget (the first
     # tick, just after loading, covers only the milliseconds the commands took)
-    # the quiet one reaches its time each tick, but for a pause of the whole process (a
-    # garbage collection inside its slice) that costs it a few milliseconds at most
-    assert behind[quiet.id] <= 3
+    # the quiet one reaches its time each tick, but for a pause of the whole process inside
+    # its slice (a garbage collection, another process taking the core), a few ms each
+    assert behind[quiet.id] <= 5
     quiet_live = lives[quiet.id]
     elapsed = quiet_live.last_tick - loaded
-    assert quiet_live.runtime.backend.now == pytest.approx(elapsed, abs=0.1)
+    assert quiet_live.runtime.backend.now == pytest.approx(elapsed, abs=0.15)
     assert lives[heavy.id].runtime.backend.now < 20 * elapsed / 2  # slowed itself
