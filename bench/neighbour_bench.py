@@ -12,6 +12,9 @@ layer, embedded runtime host, a throwaway BP_VAR_DIR) and makes two sandboxes wi
 - "quiet": a queue with a consumer and a producer at 50 msg/s, at speed 1, so each of its
   frames carries events; its owner's socket is the probe.
 
+BENCH_HEAVY=N makes N heavy sandboxes (default 1), BENCH_FANOUT=K adds to each a fanout
+exchange into K more queues with a consumer each (a big topology: big frames).
+
 Two phases in one run, BENCH_SECONDS each (default 20) after WARM seconds of warm-up:
 "anchor" with the heavy sandbox paused (built, at its cap, idle) and "heavy" with it
 playing. Measured on the quiet sandbox: gaps between frames at its socket, WebSocket
@@ -46,7 +49,8 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 WARM = 3.0
 PING_EVERY = 0.05
 HTTP_EVERY = 0.1
-FANOUT = int(os.environ.get("BENCH_FANOUT", "0"))
+FANOUT = int(os.environ.get("BENCH_FANOUT", "0"))  # heavy: also a fanout to this many queues
+HEAVY = int(os.environ.get("BENCH_HEAVY", "1"))  # heavy sandboxes, each its own visitor
 
 
 def emit(**fields) -> None:
@@ -208,28 +212,29 @@ async def sent(sock: Socket) -> int:
     return sum(p["sent"] for p in frame["producers"])
 
 
-async def drive(port: int, heavy: dict, quiet: dict, pid: int, seconds: float) -> dict:
-    """Both phases; {"anchor": {...}, "heavy": {...}} with the summaries."""
+async def drive(port: int, heavies: list[dict], quiet: dict, pid: int, seconds: float) -> dict:
+    """Both phases; {"anchor": {...}, "heavy": {...}, "caps": {...}} with the summaries."""
     base = f"ws://127.0.0.1:{port}/ws/sandbox/"
     results: dict[str, dict] = {}
 
-    def url(info: dict) -> str:
-        return base + info["sandbox"] + "/"
+    def socket_to(info: dict):
+        cookie = {"Cookie": f"sessionid={info['cookie']}"}
+        url = base + info["sandbox"] + "/"
+        return connect(url, origin="http://127.0.0.1", additional_headers=cookie)
 
-    def headers(info: dict) -> dict:
-        return {"Cookie": f"sessionid={info['cookie']}"}
-
-    async with (
-        connect(url(heavy), origin="http://127.0.0.1", additional_headers=headers(heavy)) as hw,
-        connect(url(quiet), origin="http://127.0.0.1", additional_headers=headers(quiet)) as qw,
-    ):
-        hs, qs = Socket(hw), Socket(qw)
-        caps = await build_heavy(hs)
+    async with contextlib.AsyncExitStack() as stack:
+        hss = [Socket(await stack.enter_async_context(socket_to(h))) for h in heavies]
+        qs = Socket(await stack.enter_async_context(socket_to(quiet)))
+        for hs in hss:
+            caps = await build_heavy(hs)
         await build_quiet(qs)
         path = f"/s/{quiet['sandbox']}/diagram/"
+        hs = hss[0]
         for phase in ("anchor", "heavy"):
-            await hs.do(op="time.pause" if phase == "anchor" else "time.play")
+            for h in hss:
+                await h.do(op="time.pause" if phase == "anchor" else "time.play")
             await asyncio.sleep(WARM)
+            await sample(qs, port, path, quiet["cookie"], 1.0)  # warm the views up too
             sent0, cpu0, t0 = await sent(hs), cpu_seconds(pid), time.monotonic()
             got = await sample(qs, port, path, quiet["cookie"], seconds)
             elapsed = time.monotonic() - t0
@@ -239,6 +244,7 @@ async def drive(port: int, heavy: dict, quiet: dict, pid: int, seconds: float) -
                 "frame_gap_ms": summary(got.gaps),
                 "ping_ms": summary(got.pings),
                 "http_ms": summary(got.http),
+                "heavy_sandboxes": len(hss),
                 "heavy_msgs_per_s": round((sent1 - sent0) / elapsed),
                 "heavy_retained": heavy_frame.get("caps", {}).get("retained"),
                 "heavy_behind": heavy_frame.get("behind"),
@@ -246,14 +252,14 @@ async def drive(port: int, heavy: dict, quiet: dict, pid: int, seconds: float) -
                 "server_cpu_pct": round((cpu_seconds(pid) - cpu0) / elapsed * 100),
             }
         results["caps"] = caps
-        for sock in (hs, qs):
+        for sock in (*hss, qs):
             sock.reader.cancel()
     return results
 
 
 @contextlib.contextmanager
-def serving(extra_env: dict[str, str] | None = None) -> Iterator[tuple[int, int, dict, dict]]:
-    """daphne on a free port with two fresh sandboxes: (port, pid, heavy, quiet)."""
+def serving(extra_env: dict[str, str] | None = None) -> Iterator[tuple[int, int, list, dict]]:
+    """daphne on a free port with fresh sandboxes: (port, pid, heavy ones, quiet one)."""
     var = tempfile.mkdtemp(prefix="bp-neighbour-")
     env = {**os.environ, "BP_VAR_DIR": var, "DJANGO_SETTINGS_MODULE": "playground.settings"}
     env.pop("REDIS_URL", None)
@@ -268,7 +274,7 @@ def serving(extra_env: dict[str, str] | None = None) -> Iterator[tuple[int, int,
         )  # fmt: skip
         return json.loads(made.stdout.strip().splitlines()[-1])
 
-    heavy, quiet = sandbox(), sandbox()
+    heavies, quiet = [sandbox() for _ in range(HEAVY)], sandbox()
     port = free_port()
     daphne = Path(python).with_name("daphne")
     log = open(Path(var) / "daphne.log", "w")  # noqa: SIM115 - closed below
@@ -288,7 +294,7 @@ def serving(extra_env: dict[str, str] | None = None) -> Iterator[tuple[int, int,
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        yield port, server.pid, heavy, quiet
+        yield port, server.pid, heavies, quiet
     finally:
         server.terminate()
         try:
@@ -300,8 +306,8 @@ def serving(extra_env: dict[str, str] | None = None) -> Iterator[tuple[int, int,
 
 def measure(seconds: float = SECONDS, extra_env: dict[str, str] | None = None) -> dict:
     """Start a server, run both phases, stop it; the results of `drive`."""
-    with serving(extra_env) as (port, pid, heavy, quiet):
-        return asyncio.run(drive(port, heavy, quiet, pid, seconds))
+    with serving(extra_env) as (port, pid, heavies, quiet):
+        return asyncio.run(drive(port, heavies, quiet, pid, seconds))
 
 
 def main() -> int:
