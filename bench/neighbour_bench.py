@@ -258,7 +258,9 @@ async def drive(port: int, heavies: list[dict], quiet: dict, pid: int, seconds: 
 
 
 @contextlib.contextmanager
-def serving(extra_env: dict[str, str] | None = None) -> Iterator[tuple[int, int, list, dict]]:
+def serving(
+    extra_env: dict[str, str] | None = None, heavy: int = HEAVY
+) -> Iterator[tuple[int, int, list, dict]]:
     """daphne on a free port with fresh sandboxes: (port, pid, heavy ones, quiet one)."""
     var = tempfile.mkdtemp(prefix="bp-neighbour-")
     env = {**os.environ, "BP_VAR_DIR": var, "DJANGO_SETTINGS_MODULE": "playground.settings"}
@@ -274,7 +276,7 @@ def serving(extra_env: dict[str, str] | None = None) -> Iterator[tuple[int, int,
         )  # fmt: skip
         return json.loads(made.stdout.strip().splitlines()[-1])
 
-    heavies, quiet = [sandbox() for _ in range(HEAVY)], sandbox()
+    heavies, quiet = [sandbox() for _ in range(heavy)], sandbox()
     port = free_port()
     daphne = Path(python).with_name("daphne")
     log = open(Path(var) / "daphne.log", "w")  # noqa: SIM115 - closed below
@@ -304,9 +306,11 @@ def serving(extra_env: dict[str, str] | None = None) -> Iterator[tuple[int, int,
         log.close()
 
 
-def measure(seconds: float = SECONDS, extra_env: dict[str, str] | None = None) -> dict:
-    """Start a server, run both phases, stop it; the results of `drive`."""
-    with serving(extra_env) as (port, pid, heavies, quiet):
+def measure(
+    seconds: float = SECONDS, heavy: int = HEAVY, extra_env: dict[str, str] | None = None
+) -> dict:
+    """Start a server with `heavy` heavy sandboxes, run both phases, stop it; the results."""
+    with serving(extra_env, heavy) as (port, pid, heavies, quiet):
         return asyncio.run(drive(port, heavies, quiet, pid, seconds))
 
 

@@ -36,8 +36,12 @@ def bench():
     return module
 
 
-def test_a_heavy_sandbox_leaves_its_neighbours_frames_and_answers_under_100_ms_at_p99():
-    results = bench().measure(seconds=float(os.environ.get("NEIGHBOUR_SECONDS", "15")))
+@pytest.mark.parametrize("count", [1, 3], ids=["one heavy sandbox", "three heavy visitors"])
+def test_heavy_sandboxes_leave_their_neighbours_frames_and_answers_under_100_ms_at_p99(count):
+    """Three: each its own visitor at the heaviest load (the old per-sandbox budget gave
+    each 40% of every tick: the neighbour's HTTP answers took 400 ms at p50)."""
+    seconds = float(os.environ.get("NEIGHBOUR_SECONDS", "15"))
+    results = bench().measure(seconds=seconds, heavy=count)
     anchor, heavy, caps = results["anchor"], results["heavy"], results["caps"]
     shown = json.dumps({k: results[k] for k in ("anchor", "heavy")}, indent=1)
     # with the heavy sandbox idle, this machine must itself answer in time, or it is too
@@ -45,6 +49,7 @@ def test_a_heavy_sandbox_leaves_its_neighbours_frames_and_answers_under_100_ms_a
     slow = [m for m in ("frame_gap_ms", "ping_ms", "http_ms") if anchor[m]["p99"] >= LIMIT_MS]
     need(not slow, f"the anchor alone (heavy sandbox paused) is over {LIMIT_MS} ms: {shown}")
     # the load is the heaviest the caps allow, and the heavy sandbox slowed itself
+    assert heavy["heavy_sandboxes"] == count, shown
     assert heavy["heavy_behind"] is True, shown
     assert heavy["heavy_retained"] >= 0.75 * caps["max_retained"], shown
     assert heavy["heavy_msgs_per_s"] > 1000, shown
