@@ -83,20 +83,20 @@ def test_presenter_keys_drive_the_sandbox_without_a_mouse(browser, server):  # n
     page.wait_for_selector("body.presenting #conn[data-state='live']")
     assert page.locator("aside.side").is_hidden()
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("document.getElementById('narration').dataset.index === '0'")
+    page.wait_for_function("() => document.getElementById('narration').dataset.index === '0'")
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("document.getElementById('narration').dataset.index === '1'")
+    page.wait_for_function("() => document.getElementById('narration').dataset.index === '1'")
     page.keyboard.press("ArrowLeft")
-    page.wait_for_function("document.getElementById('narration').dataset.index === '0'")
+    page.wait_for_function("() => document.getElementById('narration').dataset.index === '0'")
     paused = page.locator("#paused-flag").is_visible()
     page.keyboard.press(" ")
     page.wait_for_function(
-        f"document.getElementById('paused-flag').hidden === {str(paused).lower()}"
+        f"() => document.getElementById('paused-flag').hidden === {str(paused).lower()}"
     )
     page.keyboard.press("+")
-    page.wait_for_function("document.getElementById('speed-out').textContent === '2×'")
+    page.wait_for_function("() => document.getElementById('speed-out').textContent === '2×'")
     page.keyboard.press("-")
-    page.wait_for_function("document.getElementById('speed-out').textContent === '1×'")
+    page.wait_for_function("() => document.getElementById('speed-out').textContent === '1×'")
     page.keyboard.press("ArrowRight")
     page.wait_for_selector("#narr-claims .claim.ok")
     page.wait_for_timeout(600)
@@ -128,13 +128,13 @@ def test_a_class_follows_a_watch_link_read_only_and_forks(browser, server):  # n
     for control in ("#narr-next", "#play", "#step", "aside .cmd-form", "#share-open"):
         expect(student.locator(control)).to_have_count(0)
     owner.click("#narr-next")
-    student.wait_for_function("document.getElementById('narration').dataset.index === '0'")
+    student.wait_for_function("() => document.getElementById('narration').dataset.index === '0'")
     student.wait_for_selector("#narr-claims .claim.ok")
     clock = student.text_content("#clock")
     assert float(clock) > 0
     # the owner's edit shows up in the student's diagram
     owner.click("#narr-next")
-    student.wait_for_function("document.getElementById('narration').dataset.index === '1'")
+    student.wait_for_function("() => document.getElementById('narration').dataset.index === '1'")
     student.wait_for_timeout(500)
     student.screenshot(path=str(ARTIFACTS / "classroom-watch.png"))
     sandbox_id = owner.url.rstrip("/").split("/")[-1]

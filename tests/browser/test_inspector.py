@@ -119,7 +119,7 @@ def test_code_panel_has_a_copy_button_and_the_queue_name(page, server):  # noqa:
     start_sandbox(page, server)
     build(page, "queue", name="invoices")
     page.wait_for_function(
-        "document.querySelector('#code-panel pre.code')?.textContent.includes('invoices')"
+        "() => document.querySelector('#code-panel pre.code')?.textContent.includes('invoices')"
     )
     panel = page.locator("#code-panel")
     expect(panel.get_by_role("button", name="Copy")).to_have_count(1)
@@ -128,7 +128,7 @@ def test_code_panel_has_a_copy_button_and_the_queue_name(page, server):  # noqa:
     assert panel.locator("pre.code[data-code='kafka']").is_visible()
     panel.get_by_role("tab", name="RabbitMQ · pika").click()
     panel.get_by_role("button", name="Copy").click()
-    page.wait_for_function("document.querySelector('#code-panel .copied').textContent !== ''")
+    page.wait_for_function("() => document.querySelector('#code-panel .copied').textContent !== ''")
     panel.scroll_into_view_if_needed()
     panel.screenshot(path="artifacts/code-panel.png")
     assert not page.errors

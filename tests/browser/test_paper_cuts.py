@@ -40,7 +40,7 @@ def test_the_log_filter_box_keeps_room_to_type(new_page, live_server_url, size):
     build(page, "group", group_id="stats", topics="clicks")
     build(page, "send", topic="clicks", value="hello", count="3")
     page.wait_for_function(
-        "[...document.querySelectorAll('#log-kind option')].some(o => o.value.length >= 13)"
+        "() => [...document.querySelectorAll('#log-kind option')].some(o => o.value.length >= 13)"
     )
     boxes = page.evaluate(
         """() => Object.fromEntries(['log-text', 'log-kind', 'log-clear'].map(id => {
@@ -66,7 +66,7 @@ def test_a_seed_typed_for_reset_and_for_a_new_sandbox_is_the_one_shown(new_page,
     page.click("#reset")
     page.wait_for_selector("#flash .flash-msg.ok")  # the frames may show the seed first
     assert "new seed 4242" in page.locator("#flash").text_content()
-    page.wait_for_function("document.getElementById('seed').textContent === '4242'")
+    page.wait_for_function("() => document.getElementById('seed').textContent === '4242'")
     page.wait_for_selector("#topology g.node[data-node='q:jobs']", state="detached")
     page.click("#sandbox-menu > summary")
     page.fill("#seed-choice", "not a seed")

@@ -261,7 +261,7 @@ def test_time_controls_and_crashing_a_consumer(page, server):
     time.sleep(0.8)
     assert page.text_content("#clock") == frozen
     page.click("#step")
-    page.wait_for_function(f"document.getElementById('clock').textContent !== '{frozen}'")
+    page.wait_for_function(f"() => document.getElementById('clock').textContent !== '{frozen}'")
     page.eval_on_selector(
         "#speed",
         """el => { el.value = 70;
@@ -278,7 +278,7 @@ def test_time_controls_and_crashing_a_consumer(page, server):
     # crash changes the topology) and swaps it out; page keys wait while a button has
     # the focus, by design. The crashed node comes from a frame and may show first, so
     # wait for the focus to fall back to the page before pressing f.
-    page.wait_for_function("document.activeElement === document.body")
+    page.wait_for_function("() => document.activeElement === document.body")
     page.keyboard.press("f")
     assert "full-view" in page.evaluate("document.body.className")
     shot(page, "full-view.png")

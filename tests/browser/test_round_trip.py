@@ -119,6 +119,6 @@ def test_a_round_trip_through_a_real_broker_keeps_the_whole_topology(
 
     switch(page, "sim")
     page.wait_for_selector("#topology g.band.amqp:not(.kept)")
-    page.wait_for_function("!document.querySelector('#topology .kept')")
+    page.wait_for_function("() => !document.querySelector('#topology .kept')")
     assert download_export(page) == first
     assert not page.errors, page.errors

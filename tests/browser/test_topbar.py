@@ -51,7 +51,7 @@ BAR_FONTS = """() => {
             .filter((el) => el.checkVisibility())
             .map((el) => ({name: el.id || el.textContent.trim(), font: font(el)}))};
 }"""
-PAUSED = "document.getElementById('paused-flag').hidden === {}"
+PAUSED = "() => document.getElementById('paused-flag').hidden === {}"
 
 
 def assert_controls_use_the_bar_font(page) -> None:
