@@ -135,6 +135,9 @@ async def test_a_deleted_sandbox_takes_its_queues_with_it_loaded_or_not(rabbitmq
     await database_sync_to_async(
         lambda: Sandbox.objects.filter(id__in=[loaded.id, unloaded.id]).update(last_seen=past)
     )()
+    # An hour with no command: the loaded one's last command is older than the last sweep.
+    h.live[loaded.id].last_active -= settings.BP_IDLE_MINUTES * 60
+    h.swept = h.live[loaded.id].last_active + 1
     await h.reclaim_once()
     assert not h.live
     for sb in (loaded, unloaded):
