@@ -6,8 +6,10 @@ spec: once its session times out the group has forgotten it too. A group starts 
 least one member, because Kafka knows a group only once a member joins (or offsets are
 committed); its members may all leave later, and only then can its offsets be reset.
 Resetting the offsets of a group the spec does not hold is allowed, as in Kafka (the
-scenarios show a group that "committed long ago"): that group holds only offsets, which
-are engine state the spec never keeps, like messages in flight. Two-step commands
+scenarios show a group that "committed long ago"): the spec then holds it as a group with
+no members, like one whose members all left. Its offsets are engine state the spec never
+keeps, like messages in flight; a rebuild brings such a group back with its offsets at
+the start of each (fresh) log, so the runtime and the spec name the same groups. Two-step commands
 (`group.add` with several members, `group.update`) undo their first steps when a later
 one is refused.
 """
@@ -114,8 +116,12 @@ def _start_members(rt: SandboxRuntime, group_id: str, conf: dict[str, Any], ids:
 
 def group_add(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     group_id = f.name("group_id")
-    if group_id in rt.spec["groups"]:
+    known = rt.spec["groups"].get(group_id)
+    if known is not None and known["members"]:
         raise CommandError(f"A group named {group_id!r} already exists.", "group_id")
+    # an empty group (its members left, or only its offsets were reset) is joined again,
+    # as consumers with that group.id would: they start from its committed offsets
+    first = known["next"] if known else 1
     conf = _group_conf(f, {})
     count = f.integer("members", 1, 0, MAX_MEMBERS)
     if count == 0:
@@ -125,9 +131,9 @@ def group_add(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
             "members",
         )
     rt.need_room(1 + count)
-    ids = [f"{group_id}-{k}" for k in range(1, count + 1)]
+    ids = [f"{group_id}-{k}" for k in range(first, first + count)]
     _start_members(rt, group_id, conf, ids)
-    rt.spec["groups"][group_id] = {**conf, "members": ids, "next": count + 1}
+    rt.spec["groups"][group_id] = {**conf, "members": ids, "next": first + count}
     return {"group_id": group_id, "members": ids}
 
 
@@ -198,7 +204,11 @@ def group_reset(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     group_id = f.name("group_id")
     to = f.choice("to", RESET_TO)
     value = f.integer("value", None, 0, 2**62) if to in ("offset", "timestamp") else None
-    offsets = rt.kafka.reset_offsets(group_id, f.name("topic"), to, value)
+    topic = f.name("topic")
+    offsets = rt.kafka.reset_offsets(group_id, topic, to, value)
+    if group_id not in rt.spec["groups"]:  # Kafka knows it now: so does the spec
+        conf = _group_conf(f, {"topics": [topic]})
+        rt.spec["groups"][group_id] = {**conf, "members": [], "next": 1}
     return {"offsets": {str(p): o for p, o in offsets.items()}}
 
 

@@ -325,3 +325,26 @@ def test_a_publish_or_send_posted_as_an_edit_is_a_plain_publish_not_a_500(client
         fields = {"send-topic": "nope"}
     response = client.post(f"/s/{sandbox.id}/{kind}/", {**fields, "original": "q"}, **HX)
     assert response.status_code == 200
+
+
+def test_a_reset_group_and_an_emptied_group_are_in_spec_and_engine_after_a_rebuild():
+    """11: the runtime and the spec name the same groups, before and after a rebuild."""
+    runtime = SandboxRuntime(seed=3)
+    ok(runtime, op="topic.create", name="t", partitions=2)
+    ok(runtime, op="group.add", group_id="left", topics=["t"], members=1)
+    ok(runtime, op="member.leave", member="left-1")
+    ok(runtime, op="group.reset", group_id="old", topic="t", to="earliest")
+
+    def engine_groups():
+        return sorted(g["group_id"] for g in runtime.frame()["kafka"]["groups"])
+
+    assert engine_groups() == ["left", "old"] == sorted(runtime.spec["groups"])
+    assert runtime.spec["groups"]["old"]["members"] == []
+    runtime.build(runtime.spec)
+    assert engine_groups() == ["left", "old"] == sorted(runtime.spec["groups"])
+    ok(runtime, op="group.reset", group_id="old", topic="t", to="latest")  # still empty
+    # consumers with that group.id join it again (and a second add is refused)
+    assert ok(runtime, op="group.add", group_id="old", topics=["t"])["members"] == ["old-1"]
+    again = refused(runtime, op="group.add", group_id="old", topics=["t"])
+    assert "already exists" in again["error"]
+    runtime.close()
