@@ -76,6 +76,7 @@ MIN_FRAME_HZ = 5
 MAX_TICK = 0.25  # longest wall time one tick covers: a stalled host does not catch up at once
 RELOAD = "sandbox.reload"
 FORGET = "sandbox.forget"  # unload the runtime of a sandbox about to be deleted
+DISCARD = "sandbox.discard"  # a deleted sandbox: {"kind"} says which broker held its resources
 READ_ONLY = ("sandbox.snapshot", "message.trace")
 WAITING = "The broker does not answer (%s); this sandbox's topology is declared when it does."
 REFUSED = "The broker cannot run this sandbox's topology: %s Nothing changed."
@@ -311,6 +312,11 @@ class RuntimeHost:
         try:
             if isinstance(command, dict) and command.get("op") == RELOAD:
                 return await self.reload(str(sandbox_id))
+            if isinstance(command, dict) and command.get("op") == DISCARD:
+                done = self.discard(str(sandbox_id), str(command.get("kind") or ""))
+                if done is not None:
+                    await asyncio.wrap_future(done)
+                return {"ok": True}
             if isinstance(command, dict) and command.get("op") == FORGET:
                 closing = self.unload(str(sandbox_id))
                 if closing is not None:

@@ -95,16 +95,20 @@ def delete_unused(cutoff: Any, keep: list[str] | None = None) -> list[tuple[str,
     return rows
 
 
-def check_new_sandbox(owner: str) -> None:
-    """Refuse a new sandbox for `owner` past the per-visitor or the total cap."""
+def check_new_sandbox(owner: str) -> list[tuple[str, str]]:
+    """Refuse a new sandbox for `owner` past the per-visitor or the total cap. At the total
+    cap, sandboxes unused for BP_IDLE_MINUTES are deleted first: (id, backend) of each is
+    returned, so the caller has their runtimes and real-broker resources discarded."""
     mine = Sandbox.objects.filter(owner=owner).count()
     if mine >= settings.BP_MAX_SANDBOXES_PER_VISITOR:
         raise LimitReached("visitor_sandboxes", *texts("visitor_sandboxes", mine))
     total = settings.BP_MAX_SANDBOXES
+    deleted: list[tuple[str, str]] = []
     if Sandbox.objects.count() >= total:
-        delete_unused(timezone.now() - timedelta(minutes=settings.BP_IDLE_MINUTES))
+        deleted = delete_unused(timezone.now() - timedelta(minutes=settings.BP_IDLE_MINUTES))
         if Sandbox.objects.count() >= total:
             raise LimitReached("sandboxes", *texts("sandboxes", total))
+    return deleted
 
 
 def response(request: HttpRequest, exc: LimitReached) -> HttpResponse:

@@ -14,6 +14,7 @@ import secrets
 from typing import Any, Literal
 
 from playground import limits
+from playground.host import DISCARD, call_sync
 from playground.models import Sandbox
 
 OWNER_KEY = "bp_owner"
@@ -40,7 +41,11 @@ def create_sandbox(owner: str, spec: dict | None = None, seed: int | None = None
     `limits.LimitReached` past the visitor's or the server's cap on sandboxes."""
     if not owner:
         raise ValueError("a sandbox needs an owner token")
-    limits.check_new_sandbox(owner)
+    for gone, kind in limits.check_new_sandbox(owner):  # made room: nothing left behind
+        try:
+            call_sync(gone, {"op": DISCARD, "kind": kind})
+        except TimeoutError:  # a slow broker: the host goes on deleting in the background
+            pass
     return Sandbox.objects.create(
         owner=owner, seed=seed if seed is not None else new_seed(), spec=spec or {}
     )

@@ -104,6 +104,24 @@ def test_at_the_total_cap_unused_sandboxes_are_deleted_first_then_new_ones_refus
     assert Sandbox.objects.count() == 3
 
 
+def test_the_sandboxes_deleted_to_make_room_leave_no_runtime_and_no_broker_resources(
+    settings, monkeypatch
+):
+    settings.BP_MAX_SANDBOXES = 2
+    loaded, real = create_sandbox("a"), create_sandbox("b")
+    Sandbox.objects.filter(id=real.id).update(backend="rabbitmq")
+    host.local_host()._load_sync(loaded.id)
+    destroyed: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        host.backend_choice, "destroy_resources", lambda kind, sid: destroyed.append((kind, sid))
+    )
+    past = timezone.now() - timedelta(minutes=settings.BP_IDLE_MINUTES + 1)
+    Sandbox.objects.filter(id__in=[loaded.id, real.id]).update(last_seen=past)
+    create_sandbox("c")
+    assert loaded.id not in host.local_host().live
+    assert destroyed == [("rabbitmq", real.id)]
+
+
 def test_deleting_a_sandbox_from_the_limit_page_makes_room(client, settings):
     settings.BP_MAX_SANDBOXES_PER_VISITOR = 1
     owner = visitor(client)
