@@ -147,11 +147,25 @@ def series(state: dict[str, Any], now: float) -> dict[str, Any]:
     kafka = state.get("kafka") or {}
     return {
         "now": now,
-        "lag": {g["group_id"]: g.get("lag", 0) for g in kafka.get("groups", [])},
+        "lag": {g["group_id"]: group_lag(g) for g in kafka.get("groups", [])},
         "depth": {
             q["name"]: q.get("ready", 0) + q.get("unacked", 0) for q in amqp.get("queues", [])
         },
     }
+
+
+def group_lag(group: dict[str, Any]) -> int:
+    """Records the group has still to read: log end - committed offset, summed; a
+    partition never committed counts from its log start (as the narration's claims do;
+    the broker's own "lag" leaves such a partition out, which reads as caught up)."""
+    offsets = group.get("offsets")
+    if not offsets:
+        return group.get("lag") or 0
+    total = 0
+    for row in offsets:
+        done = row["committed"] if row.get("committed") is not None else row.get("log_start", 0)
+        total += max(0, row.get("log_end", 0) - done)
+    return total
 
 
 def retained(state: dict[str, Any]) -> int:

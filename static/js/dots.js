@@ -172,10 +172,11 @@ export class Dots {
       const circles = this.held.get(id) || [];
       while (circles.length > count) circles.pop().remove();
       const len = path.getTotalLength();
+      const gap = Math.min(20, (0.6 * len) / MAX_HELD); // a short edge packs them closer
       while (circles.length < count) {
         const el = document.createElementNS(SVG, "circle");
-        const at = path.getPointAtLength(Math.max(0, len - 16 - 20 * circles.length));
-        el.setAttribute("r", "8");
+        const at = path.getPointAtLength(Math.max(0, len - 14 - gap * circles.length));
+        el.setAttribute("r", String(Math.min(8, Math.max(5, gap / 2.2))));
         el.setAttribute("class", `dot ${broker} held`);
         el.setAttribute("cx", at.x.toFixed(1));
         el.setAttribute("cy", at.y.toFixed(1));
