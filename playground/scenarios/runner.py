@@ -19,7 +19,8 @@ paused. On a real broker (a backend that is not steppable) time is wall time, cl
 marked `"real": false` are skipped there and `"real": {...}` loosens the comparison;
 a step cannot be replayed, so Back and a drifted Next say so instead. A backend that
 runs one broker plays the scenario's part on it: the other broker's commands are not
-sent and its claims are skipped, saying which broker they need.
+sent (they stay in the spec, kept and drawn greyed) and its claims are skipped, saying
+which broker they need.
 
 Chart samples (`samples`, every `playback.SAMPLE_EVERY` virtual seconds inside steps)
 are part of the replay too, so after Back the chart shows what it showed then.
@@ -31,14 +32,19 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from playground import frames, protocol
-from playground.runtime import SandboxRuntime
+from playground import frames
+from playground.runtime import SandboxRuntime, kept
 from playground.scenarios import claims
 from playground.scenarios.loader import RUNNER_OPS, Claim, Scenario, ScenarioError, Step, load
 from playground.scenarios.playback import SAMPLE_EVERY, Playing
 
 MAX_SAMPLES = 4000  # chart samples kept per run (a long scenario is thinned when sent)
 BROKER_NAMES = {"amqp": "RabbitMQ", "kafka": "Kafka"}
+#: the spec sections of each broker's half (producers go by their own broker)
+KEPT_SECTIONS = {
+    "amqp": ("exchanges", "queues", "bindings", "consumers"),
+    "kafka": ("topics", "groups"),
+}
 UNKNOWN = ("unknown",)  # a drift mark: the sandbox was built by someone else
 BACKEND_NAMES = {"sim": "the simulator", "rabbitmq": "Real RabbitMQ", "kafka": "Real Kafka"}
 
@@ -88,6 +94,8 @@ class ScenarioRun:
         self.chart_replaced = True  # the next frame carries the chart's (new) history
         for cmd in self.scenario.topology:
             self.apply(cmd, None)
+        if runtime.kept:
+            self._keep_other_half()
         runtime.collect()
         self.sample_until(runtime.backend.now)
         self._mark = self._state_mark()
@@ -320,19 +328,28 @@ class ScenarioRun:
         return f"about {name}, which {here} does not run: see it on the simulator or Real {name}"
 
     def _broker(self, cmd: dict[str, Any]) -> str | None:
-        op = cmd["op"]
-        if op in protocol.AMQP_OPS:
-            return "amqp"
-        if op in protocol.KAFKA_OPS or op in RUNNER_OPS:
+        if cmd["op"] in RUNNER_OPS:
             return "kafka"
-        if op in protocol.PRODUCER_OPS:
-            known = self._need_runtime().spec["producers"].get(cmd.get("name")) or {}
-            return cmd.get("broker") or known.get("broker")
-        return None
+        return kept.command_broker(cmd["op"], cmd, self._need_runtime().spec)
 
     def _runs(self, cmd: dict[str, Any]) -> bool:
         broker = self._broker(cmd)
         return broker is None or self._has(broker)
+
+    def _keep_other_half(self) -> None:
+        """The topology's part for the broker this backend lacks, into the spec as kept
+        (drawn greyed, `runtime.kept`), as a simulator would have built it."""
+        rt = self._need_runtime()
+        shadow = SandboxRuntime(self.scenario.seed)
+        for cmd in self.scenario.topology:
+            if cmd["op"] not in RUNNER_OPS:
+                shadow.apply(cmd)
+        for section in (s for broker in rt.kept for s in KEPT_SECTIONS.get(broker, ())):
+            rt.spec[section] = shadow.spec[section]
+        for name, conf in shadow.spec["producers"].items():
+            if conf.get("broker") in rt.kept:
+                rt.spec["producers"][name] = conf
+        shadow.close()
 
     def _runs_here(self, step: Step) -> bool:
         """Whether any of the step's claims is about a broker this backend runs."""

@@ -400,3 +400,5 @@ def test_a_backend_running_one_broker_plays_its_half_and_skips_the_other_saying_
     assert by_step[3] == [(True, True)] * 3 + [(True, False)]
     kafka_claim = results[2][1][0]
     assert kafka_claim.message.startswith("about Kafka, which Real RabbitMQ does not run")
+    assert "order-placed" in rt.spec["topics"]  # the Kafka half is kept, drawn greyed
+    assert rt.frame()["kafka"]["groups"][0]["members"][0]["state"] == "kept"
