@@ -54,8 +54,8 @@ def step_index(page) -> str:
 def wait_step_ended(page, index: int, timeout: float = 30_000) -> None:
     """Wait until step `index` (0-based) has played to its end and been judged."""
     page.wait_for_function(
-        f"""(() => {{ const n = document.getElementById('narration');
-             return n.dataset.index === '{index}' && n.dataset.playing === '0'; }})()""",
+        f"""() => {{ const n = document.getElementById('narration');
+             return n.dataset.index === '{index}' && n.dataset.playing === '0'; }}""",
         timeout=timeout,
     )
 
@@ -92,24 +92,26 @@ def test_presenter_keys_drive_the_sandbox_without_a_mouse(browser, server):  # n
     page.wait_for_selector("body.presenting #conn[data-state='live']")
     assert page.locator("aside.side").is_hidden()
     page.keyboard.press("-")  # half speed: step 1 plays for seconds, → below meets it playing
-    page.wait_for_function("document.getElementById('speed-out').textContent === '0.5×'")
+    page.wait_for_function("() => document.getElementById('speed-out').textContent === '0.5×'")
     page.keyboard.press("ArrowRight")  # step 1 plays...
-    page.wait_for_function("document.getElementById('narration').dataset.index === '0'")
+    page.wait_for_function("() => document.getElementById('narration').dataset.index === '0'")
     page.keyboard.press("ArrowRight")  # ...and → again finishes it at once
     wait_step_ended(page, 0, timeout=5_000)
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("document.getElementById('narration').dataset.index === '1'")
+    page.wait_for_function("() => document.getElementById('narration').dataset.index === '1'")
     page.keyboard.press("ArrowLeft")  # from step 2 playing: back to its start
     wait_step_ended(page, 0)
     paused = page.locator("#paused-flag").is_visible()
     page.keyboard.press(" ")
     page.wait_for_function(
-        f"document.getElementById('paused-flag').hidden === {str(paused).lower()}"
+        f"() => document.getElementById('paused-flag').hidden === {str(paused).lower()}"
     )
     # each key starts from the speed it set, not from a frame made before the server took it
     for key, shown in (("+", "1×"), ("+", "2×"), ("-", "1×")):
         page.keyboard.press(key)
-        page.wait_for_function(f"document.getElementById('speed-out').textContent === '{shown}'")
+        page.wait_for_function(
+            f"() => document.getElementById('speed-out').textContent === '{shown}'"
+        )
     page.keyboard.press("ArrowRight")
     page.wait_for_selector("#narr-claims .claim.ok")
     page.wait_for_timeout(600)
@@ -141,13 +143,13 @@ def test_a_class_follows_a_watch_link_read_only_and_forks(browser, server):  # n
     for control in ("#narr-next", "#play", "#step", "aside .cmd-form", "#share-open"):
         expect(student.locator(control)).to_have_count(0)
     owner.click("#narr-next")
-    student.wait_for_function("document.getElementById('narration').dataset.index === '0'")
+    student.wait_for_function("() => document.getElementById('narration').dataset.index === '0'")
     student.wait_for_selector("#narr-claims .claim.ok")
     clock = student.text_content("#clock")
     assert float(clock) > 0
     # the owner's edit shows up in the student's diagram
     owner.click("#narr-next")
-    student.wait_for_function("document.getElementById('narration').dataset.index === '1'")
+    student.wait_for_function("() => document.getElementById('narration').dataset.index === '1'")
     wait_step_ended(student, 1)
     student.wait_for_timeout(500)
     student.screenshot(path=str(ARTIFACTS / "classroom-watch.png"))

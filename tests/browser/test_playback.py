@@ -172,7 +172,7 @@ def test_free_play_between_steps_is_replayed_first_and_said(new_page, live_serve
     page.click("#narr-next")
     wait_ended(page, 0)
     page.click("#play")
-    page.wait_for_function("Number(document.getElementById('clock').textContent) >= 6")
+    page.wait_for_function("() => Number(document.getElementById('clock').textContent) >= 6")
     page.click("#pause")
     page.click("#narr-next")
     note = page.locator("#narr-note")
@@ -296,7 +296,7 @@ def test_back_restores_the_chart_as_it_was_at_that_step(new_page, live_server_ur
     page.evaluate("window.bpFrames = []")
     page.click("#narr-back")
     wait_ended(page, 0)
-    page.wait_for_function("window.bpFrames.some((f) => f.chart)")
+    page.wait_for_function("() => window.bpFrames.some((f) => f.chart)")
     chart = page.evaluate("window.bpFrames.find((f) => f.chart).chart")
     assert chart["t"][-1] == 3.0 and len(chart["t"]) >= 12
     assert set(chart["depth"]) >= {"orders", "notifications", "business"}
