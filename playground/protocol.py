@@ -80,7 +80,7 @@ CONTROL_OPS = (
 # The classroom: a narrated scenario in the runtime, and the owner's edit lock
 CLASSROOM_OPS = (
     "scenario.load",  # slug, position?: empty the sandbox, the scenario's seed and topology
-    "scenario.next",  # start the next step playing (finish a playing one); claims at its end
+    "scenario.next",  # start the next step playing (finish a playing one on the simulator)
     "scenario.back",  # replay to the previous step's end (from a playing step: its start)
     "scenario.check",  # measure the current step's claims again
     "scenario.close",  # forget the narration, keep the topology
@@ -101,7 +101,7 @@ ALL_OPS = AMQP_OPS + KAFKA_OPS + PRODUCER_OPS + CONTROL_OPS + CLASSROOM_OPS
 #   "locked": bool, "scenario": None or {"slug", "title", "summary", "concepts", "index",
 #     "total", "finished", "playing": None | {"progress", "phase", "from", "to"},
 #     "step": Step.to_dict() | None, "claims": [{"ok", "says", "message", "skipped",
-#     "pending"?}], "note", "backend"} (playground.runtime.classroom_ops);
+#     "pending"?}], "note", "backend", "real"} (playground.runtime.classroom_ops);
 #   "dot_ms": how long a dot travels (frames.dot_seconds); "chart": {"t", "lag", "depth"}
 #     (a scenario's chart history: in snapshots, and after a replay replaced it);
 #   added by the host: "wall" (epoch seconds when sent), "sandbox" (id);

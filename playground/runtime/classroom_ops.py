@@ -10,8 +10,10 @@ sandbox jumped), `"chart"` when the chart's history was replaced (a replay), and
     scenario.load   slug, position?  empty the sandbox, apply the scenario's seed and
                              topology; with `position`, replay at once to that step's end
     scenario.next            start the next step playing over time (a step still playing
-                             is finished at once instead; from a drifted sandbox the shown
-                             step is replayed first, and the note says so)
+                             is finished at once instead, on the simulator; a real broker's
+                             cannot be hurried, so the note says how long it still plays;
+                             from a drifted sandbox the shown step is replayed first, and
+                             the note says so)
     scenario.back            replay to the previous step's end (from a step playing: to
                              its start); exact on the simulator, a restart on a real broker
     scenario.check           measure the shown step's claims again
@@ -111,7 +113,9 @@ def load(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
 
 def next_step(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     run = _run(rt)
-    if run.playing is not None:
+    if run.playing is not None and not run.simulated:
+        run.playing.asked_to_finish = True  # real time cannot be hurried: say so, never wait
+    elif run.playing is not None:
         run.finish()
     elif run.finished:
         raise CommandError("This is the scenario's last step.", "op")
@@ -238,9 +242,31 @@ def scenario_frame(rt: SandboxRuntime) -> dict[str, Any] | None:
         "playing": playing.to_dict() if playing is not None else None,
         "step": step.to_dict() if step is not None else None,
         "claims": claims,
-        "note": run.note,
+        "note": _note(run),
         "backend": BACKENDS.get(getattr(rt.backend, "kind", ""), "a real broker"),
+        "real": not run.simulated,
     }
+
+
+def _note(run: Any) -> str:
+    """The run's note, and while a real broker's step plays after Next was pressed, how
+    long it still takes (counting down frame by frame)."""
+    playing = run.playing
+    if playing is None or not getattr(playing, "asked_to_finish", False):
+        return run.note
+    if playing.phase() == "checking":
+        left = playing.duration + run.real_timeout - playing.elapsed
+        wait = (
+            f"The step's time is over; its claims are checked on the broker until they hold "
+            f"(at most {max(0.0, left):.0f} s more)."
+        )
+    else:
+        wait = (
+            f"A real broker's time cannot be hurried: this step plays "
+            f"{max(0.0, playing.duration - playing.elapsed):.0f} s more, then its claims "
+            f"are checked."
+        )
+    return f"{run.note} {wait}" if run.note else wait
 
 
 def chart_frame(rt: SandboxRuntime, snapshot: bool) -> dict[str, Any] | None:

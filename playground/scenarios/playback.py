@@ -24,8 +24,11 @@ order.
 On a real broker time is wall time: actions keep their spacing from the step's start
 (counted only while the sandbox is not paused), and once the step's time has passed its
 claims are checked every POLL seconds until they hold or `real_timeout` passes; each
-tick is short, so no view or host loop waits on a step. Leaves out fast-forward there (a
-real broker's time cannot be hurried).
+tick is short, so no view or host loop waits on a step. `finish()` there waits the
+step out (tests, the CLI); the page's Next does not call it on a real broker (it would
+hold the sandbox, frames included, for the rest of the step) but sets `asked_to_finish`,
+and the note counts down instead. Leaves out fast-forward there (a real broker's time
+cannot be hurried).
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class Playing:
         self.next_sample = SAMPLE_EVERY  # real broker: step seconds of the next chart sample
         self.meddled = 0  # commands someone else gave while the step played
         self.refused: list[str] = []  # actions the runtime refused
+        self.asked_to_finish = False  # Next pressed on a real broker: the note counts down
         self.done = False
         self.results: list[ClaimResult] | None = None
         self._fire(start)

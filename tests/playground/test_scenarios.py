@@ -402,3 +402,50 @@ def test_a_backend_running_one_broker_plays_its_half_and_skips_the_other_saying_
     assert kafka_claim.message.startswith("about Kafka, which Real RabbitMQ does not run")
     assert "order-placed" in rt.spec["topics"]  # the Kafka half is kept, drawn greyed
     assert rt.frame()["kafka"]["groups"][0]["members"][0]["state"] == "kept"
+
+
+class RealTime:
+    """Builds the simulator made to run in real time, as a real broker does: it cannot be
+    stepped, each tick's wall seconds pass on it (the runner's real-broker path, without
+    a broker; tests/real/test_scenarios_real.py plays it on real RabbitMQ)."""
+
+    def __new__(cls, seed: int = 1):
+        from brokers.sim import Simulator
+
+        class Backend(Simulator):
+            steppable = False
+            kind = "real"
+
+        return Backend(seed)
+
+
+def test_next_during_a_real_brokers_step_never_waits_it_out_and_pause_holds_it():
+    """The bug: Next pressed while a real broker's step played waited the step out inside
+    the command, holding the sandbox (its frames too) and the page until it ended."""
+    rt = SandboxRuntime(seed=0, backend_factory=RealTime)
+    assert rt.apply({"op": "scenario.load", "slug": "courier-and-pickup-board"})["ok"]
+    assert rt.apply({"op": "scenario.next"})["scenario"]["playing"]["progress"] == 0.0
+    rt.tick(0.25)
+    answer = rt.apply({"op": "scenario.next"})  # pressed again: it cannot be hurried
+    scenario = answer["scenario"]
+    assert answer["ok"] and scenario["real"] and scenario["index"] == 0
+    assert scenario["playing"] is not None, "Next waited the real step out"
+    assert scenario["playing"]["progress"] == round(0.25 / 3, 4)  # not a second more
+    assert "cannot be hurried: this step plays 3 s more" in scenario["note"]
+    assert [c.get("pending") for c in scenario["claims"]] == [True] * 4
+    assert rt.apply({"op": "time.pause"})["ok"]  # the teacher pauses mid-step
+    for _ in range(8):
+        rt.tick(0.25)
+    frame = rt.frame()
+    assert frame["paused"] and frame["scenario"]["playing"]["progress"] == round(0.25 / 3, 4)
+    assert not rt.spec["time"]["paused"]  # the spec keeps the user's time for the simulator
+    assert rt.apply({"op": "time.play"})["ok"]
+    ticks = 0
+    while rt.frame()["scenario"]["playing"] is not None and ticks < 100:
+        rt.tick(0.25)
+        ticks += 1
+    assert ticks >= (3 - 0.25) / 0.25  # it played its own time out, tick by tick
+    done = rt.frame()["scenario"]
+    assert done["playing"] is None and done["index"] == 0
+    assert all(c["ok"] for c in done["claims"]), done["claims"]
+    assert "cannot be hurried" not in done["note"]
