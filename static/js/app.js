@@ -39,6 +39,9 @@ function onFrame(frame) {
   latest = frame;
   document.dispatchEvent(new CustomEvent("bp:frame", { detail: frame })); // narration, presenter
   dots.play(frame.moves, frame.speed, frame.dot_ms);
+  // frozen while the teacher pauses (a step's own end pauses time too: those dots arrive)
+  const sc = frame.scenario;
+  dots.freeze(Boolean(frame.paused) && !(sc && !sc.playing));
   dots.hold(frame);
   log.add(frame.log, frame.more);
   if (frame.chart) chart.replace(frame.chart); // a replay (Back): the chart as it was then

@@ -3,7 +3,8 @@
 // A dot takes frame.dot_ms to travel (frames.dot_seconds: 0.8 s at 1×), so it is seen
 // moving at every speed. A redraw of the diagram keeps the dots whose edges survive it
 // (a dot whose node went away fades where it is), and a move about nodes the diagram
-// does not show yet (a group just added) waits for the redraw that brings them.
+// does not show yet (a group just added) waits for the redraw that brings them. Pause
+// freezes the dots in flight where they are (`freeze`); Play moves them on.
 const SVG = "http://www.w3.org/2000/svg";
 const MAX_DOTS = 80;
 const MAX_HELD = 3; // held messages drawn per consumer (the counter says how many)
@@ -70,7 +71,7 @@ export class Dots {
   }
 
   run() {
-    if (!this.running && this.active.length) {
+    if (!this.running && this.active.some((dot) => !dot.frozen)) {
       this.running = true;
       requestAnimationFrame((t) => this.tick(t));
     }
@@ -187,9 +188,31 @@ export class Dots {
     }
   }
 
+  // The teacher paused time (mid-step, or in free play): the dots in flight stop where
+  // they are and go on from there on Play. Dots launched while paused (Step) still move.
+  // Time pausing by itself at a step's end is not a pause to freeze: those dots arrive.
+  freeze(on) {
+    const now = performance.now();
+    if (on && !this.frozenAt) {
+      this.frozenAt = now;
+      for (const dot of this.active) dot.frozen = true;
+    } else if (!on && this.frozenAt) {
+      for (const dot of this.active) {
+        if (dot.frozen && dot.start !== null) dot.start += now - this.frozenAt;
+        dot.frozen = false;
+      }
+      this.frozenAt = 0;
+      this.run();
+    }
+  }
+
   tick(now) {
     const keep = [];
     for (const dot of this.active) {
+      if (dot.frozen) {
+        keep.push(dot);
+        continue;
+      }
       if (dot.start === null) dot.start = now;
       const t = Math.min(1, (now - dot.start) / dot.duration);
       const point = this.position(dot, t);
@@ -200,7 +223,7 @@ export class Dots {
       else dot.el.remove();
     }
     this.active = keep;
-    if (keep.length) requestAnimationFrame((t) => this.tick(t));
+    if (keep.some((dot) => !dot.frozen)) requestAnimationFrame((t) => this.tick(t));
     else this.running = false;
   }
 
