@@ -164,6 +164,43 @@ def test_a_step_shows_it_is_playing_and_its_claims_wait_for_its_end(new_page, li
     assert not page.errors
 
 
+FLYING = """() => [...document.querySelectorAll('#dots circle:not(.held)')]
+  .map((c) => `${c.getAttribute('cx')},${c.getAttribute('cy')}`).sort().join(' ')"""
+LAST_FRAME = """() => { const f = window.bpFrames[window.bpFrames.length - 1];
+  return f && f.paused === %s && f.scenario && f.scenario.playing !== null; }"""
+
+
+def test_pause_mid_step_freezes_the_dots_and_the_step_and_play_goes_on(new_page, live_server_url):
+    """The teacher pauses in the middle of a step to explain a dot: the dots in flight stop
+    where they are (they used to fly on and vanish), the step's bar stops, Play goes on."""
+    page = new_page(1280, 720)
+    open_scenario(page, live_server_url, "courier-and-pickup-board")
+    page.click("#narr-next")
+    page.wait_for_selector("#narration[data-playing='1']")
+    frozen = ""
+    for _ in range(5):  # pause with dots in flight (between two publishes there may be none)
+        page.wait_for_function(f"() => ({FLYING})().length > 0")
+        page.click("#pause")
+        page.wait_for_function(LAST_FRAME % "true")
+        frozen = page.evaluate(FLYING)
+        if frozen:
+            break
+        page.click("#play")
+        page.wait_for_function(LAST_FRAME % "false")
+    assert frozen, "no dot was in flight when paused"
+    bar = page.get_attribute("#narr-bar", "value")
+    page.wait_for_timeout(1200)  # longer than a dot's 0.8 s flight
+    assert page.evaluate(FLYING) == frozen and page.get_attribute("#narr-bar", "value") == bar
+    assert page.get_attribute("#narration", "data-playing") == "1"
+    page.locator("#topology").scroll_into_view_if_needed()  # the dots, not the form
+    page.screenshot(path=str(SHOTS / "playback-paused-mid-step-1280.png"))
+    page.click("#play")
+    page.wait_for_function(f"(was) => ({FLYING})() !== was", arg=frozen)
+    wait_ended(page, 0)
+    assert claims(page) == {"ok": 4, "bad": 0, "skipped": 0, "pending": 0}
+    assert not page.errors
+
+
 def test_free_play_between_steps_is_replayed_first_and_said(new_page, live_server_url):
     """Next -> Play 3 s -> Next once gave three unexplained ✗; now the step replays first."""
     page = new_page(1600, 1000)
