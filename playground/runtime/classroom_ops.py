@@ -261,10 +261,11 @@ def _note(run: Any) -> str:
             f"(at most {max(0.0, left):.0f} s more)."
         )
     else:
+        when = " once you press Play" if run.runtime.time["paused"] else ""
         wait = (
             f"A real broker's time cannot be hurried: this step plays "
-            f"{max(0.0, playing.duration - playing.elapsed):.0f} s more, then its claims "
-            f"are checked."
+            f"{max(0.0, playing.duration - playing.elapsed):.0f} s more{when}, then its "
+            f"claims are checked."
         )
     return f"{run.note} {wait}" if run.note else wait
 

@@ -118,8 +118,14 @@ function renderScenario(sc) {
   if (check) check.disabled = Boolean(sc.playing) || sc.index < 0;
   if (next) {
     next.disabled = Boolean(sc.finished);
-    next.textContent = sc.playing ? "Finish step ›" : sc.index < 0 ? "Start ›" : sc.finished ? "The end" : "Next ›";
-    next.title = sc.playing ? "Play the rest of this step at once and check its claims (→)" : "Next step (→)";
+    // a real broker's step plays in real time: Next then only says how long it still takes
+    const finish = sc.real ? "Playing in real time…" : "Finish step ›";
+    next.textContent = sc.playing ? finish : sc.index < 0 ? "Start ›" : sc.finished ? "The end" : "Next ›";
+    next.title = !sc.playing
+      ? "Next step (→)"
+      : sc.real
+        ? "A real broker's time cannot be hurried: the step ends on its own, then its claims are checked"
+        : "Play the rest of this step at once and check its claims (→)";
   }
   drawRings();
 }

@@ -342,6 +342,29 @@ def test_back_restores_the_chart_as_it_was_at_that_step(new_page, live_server_ur
     assert not page.errors
 
 
+def a_real_step_plays_on_through_next_and_pause(page) -> None:
+    """Next pressed again while a real broker's step plays: the page answers at once and
+    says the step plays on in real time, its bar moving (Next once waited the step out,
+    and no frame came meanwhile); Pause holds the bar, Play goes on."""
+    page.wait_for_selector("#narration[data-playing='1']")
+    page.click("#narr-next")
+    expect(page.locator("#narr-next")).to_have_text("Playing in real time…", timeout=2_000)
+    expect(page.locator("#narr-note")).to_contain_text("cannot be hurried", timeout=2_000)
+    bar = int(page.get_attribute("#narr-bar", "value"))
+    page.wait_for_function(
+        "(b) => Number(document.getElementById('narr-bar').value) > b", arg=bar, timeout=2_000
+    )
+    page.click("#pause")
+    page.wait_for_selector("#paused-flag:not([hidden])")
+    held = page.get_attribute("#narr-bar", "value")
+    page.wait_for_timeout(1_000)
+    assert page.get_attribute("#narr-bar", "value") == held
+    assert page.get_attribute("#narration", "data-playing") == "1" and int(held) < 100
+    page.screenshot(path=str(SHOTS / "playback-real-paused-mid-step.png"))
+    page.click("#play")
+    page.wait_for_selector("#paused-flag[hidden]", state="attached")
+
+
 @pytest.mark.real
 def test_a_scenario_switched_to_real_rabbitmq_still_narrates_and_judges(
     new_page, live_server_url, rabbitmq_url
@@ -358,6 +381,8 @@ def test_a_scenario_switched_to_real_rabbitmq_still_narrates_and_judges(
     judged = []
     for k in range(len(load("courier-and-pickup-board").steps)):
         page.click("#narr-next")
+        if k == 0:
+            a_real_step_plays_on_through_next_and_pause(page)
         wait_ended(page, k, timeout=60_000)
         judged.append(claims(page))
         if k == 0:

@@ -438,6 +438,7 @@ def test_next_during_a_real_brokers_step_never_waits_it_out_and_pause_holds_it()
         rt.tick(0.25)
     frame = rt.frame()
     assert frame["paused"] and frame["scenario"]["playing"]["progress"] == round(0.25 / 3, 4)
+    assert "plays 3 s more once you press Play" in frame["scenario"]["note"]
     assert not rt.spec["time"]["paused"]  # the spec keeps the user's time for the simulator
     assert rt.apply({"op": "time.play"})["ok"]
     ticks = 0
