@@ -23,7 +23,12 @@ Moves map events to edges between diagram nodes (node ids per `playground.protoc
     fetched        tp:<topic>:<partition> -> m:<member>      ("n" records)
     committed      m:<member>    -> g:<group>
     produce_failed p:<producer>  -> tp:<topic>:<partition>
-Leaves out topology events (they change the state lists, not an edge).
+    rebalanced     g:<group>     -> m:<member>   ("assigned", "n" partitions handed over)
+    member_joined  m:<member>    -> g:<group>    ("joined")
+    member_left/crashed  m:<member> -> None      ("left")
+Leaves out topology events (they change the state lists, not an edge). `dot_seconds`
+is how long a dot takes to travel at a speed (dots.js draws it; the scenario playback
+waits for it before fast-forwarding an idle stretch).
 """
 
 from __future__ import annotations
@@ -39,6 +44,10 @@ Move = dict[str, Any]
 
 def _p(name: str | None) -> str | None:
     return f"p:{name}" if name else None
+
+
+def _g(group: str | None) -> str | None:
+    return f"g:{group}" if group else None
 
 
 def _tp(e: Any) -> str:
@@ -79,7 +88,25 @@ MOVES = {
     "committed": lambda e: [
         {"msg": None, "kind": "committed", "from": f"m:{e.member}", "to": f"g:{e.group}"}
     ],
+    "rebalanced": lambda e: [
+        {"msg": None, "kind": "assigned", "from": f"g:{e.group}", "to": f"m:{m}", "n": len(ps)}
+        for m, ps in e.assignment.items()
+        if ps
+    ],
+    "member_joined": lambda e: [
+        {"msg": None, "kind": "joined", "from": f"m:{e.member}", "to": _g(e.group)}
+    ],
+    "member_left": lambda e: [{"msg": None, "kind": "left", "from": f"m:{e.member}", "to": None}],
+    "member_crashed": lambda e: [
+        {"msg": None, "kind": "left", "from": f"m:{e.member}", "to": None}
+    ],
 }
+
+
+def dot_seconds(speed: float) -> float:
+    """Wall seconds a dot takes along its edge: 0.8 s at 1x, shorter when faster (at
+    least 0.3 s, at most 2.4 s), so a dot is seen moving at every speed."""
+    return min(2.4, max(0.3, 0.8 / max(speed, 0.01) ** 0.5))
 
 
 def sample(items: list, k: int, rng: random.Random) -> list:
@@ -120,11 +147,25 @@ def series(state: dict[str, Any], now: float) -> dict[str, Any]:
     kafka = state.get("kafka") or {}
     return {
         "now": now,
-        "lag": {g["group_id"]: g.get("lag", 0) for g in kafka.get("groups", [])},
+        "lag": {g["group_id"]: group_lag(g) for g in kafka.get("groups", [])},
         "depth": {
             q["name"]: q.get("ready", 0) + q.get("unacked", 0) for q in amqp.get("queues", [])
         },
     }
+
+
+def group_lag(group: dict[str, Any]) -> int:
+    """Records the group has still to read: log end - committed offset, summed; a
+    partition never committed counts from its log start (as the narration's claims do;
+    the broker's own "lag" leaves such a partition out, which reads as caught up)."""
+    offsets = group.get("offsets")
+    if not offsets:
+        return group.get("lag") or 0
+    total = 0
+    for row in offsets:
+        done = row["committed"] if row.get("committed") is not None else row.get("log_start", 0)
+        total += max(0, row.get("log_end", 0) - done)
+    return total
 
 
 def retained(state: dict[str, Any]) -> int:
@@ -168,6 +209,9 @@ def fit(frame: dict[str, Any], max_bytes: int) -> str:
 
 
 def _trim_once(frame: dict[str, Any]) -> bool:
+    if frame.get("chart"):  # the chart's history is a nicety; the next snapshot has it
+        del frame["chart"]
+        return True
     if frame.get("log"):
         cut = len(frame["log"]) // 2
         frame["more"] = frame.get("more", 0) + len(frame["log"]) - cut

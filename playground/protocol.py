@@ -79,9 +79,9 @@ CONTROL_OPS = (
 
 # The classroom: a narrated scenario in the runtime, and the owner's edit lock
 CLASSROOM_OPS = (
-    "scenario.load",  # slug: empty the sandbox, the scenario's seed and topology
-    "scenario.next",  # play the next step, check its claims
-    "scenario.back",  # replay to the previous step
+    "scenario.load",  # slug, position?: empty the sandbox, the scenario's seed and topology
+    "scenario.next",  # start the next step playing (finish a playing one on the simulator)
+    "scenario.back",  # replay to the previous step's end (from a playing step: its start)
     "scenario.check",  # measure the current step's claims again
     "scenario.close",  # forget the narration, keep the topology
     "sandbox.lock",  # locked: refuse topology edits until unlocked
@@ -99,8 +99,11 @@ ALL_OPS = AMQP_OPS + KAFKA_OPS + PRODUCER_OPS + CONTROL_OPS + CLASSROOM_OPS
 #   "caps": {"entities", "max_entities", "retained", "max_retained", "max_publish_rate"},
 #   "truncated": [list names cut to fit FRAME_MAX_BYTES] (only when it happened);
 #   "locked": bool, "scenario": None or {"slug", "title", "summary", "concepts", "index",
-#     "total", "finished", "step": Step.to_dict() | None, "claims": [{"ok", "says",
-#     "message", "skipped"}]} (playground.runtime.classroom_ops);
+#     "total", "finished", "playing": None | {"progress", "phase", "from", "to"},
+#     "step": Step.to_dict() | None, "claims": [{"ok", "says", "message", "skipped",
+#     "pending"?}], "note", "backend", "real"} (playground.runtime.classroom_ops);
+#   "dot_ms": how long a dot travels (frames.dot_seconds); "chart": {"t", "lag", "depth"}
+#     (a scenario's chart history: in snapshots, and after a replay replaced it);
 #   added by the host: "wall" (epoch seconds when sent), "sandbox" (id);
 #   a move may carry "n" (records in a Kafka batch); "from"/"to" may be null}
 #: characters in a message body or payload template, wherever it is typed or loaded

@@ -1,7 +1,9 @@
 """The classroom and the talk: scenario gallery, narration, sharing, lock, watch, fork.
 
 - `scenario_start`: a gallery card's button; a new sandbox (owned by the visitor) with
-  the scenario loaded in its runtime, then its page, narration panel open.
+  the scenario loaded in its runtime, then its page, narration panel open. A card's
+  "runs on real RabbitMQ / Kafka" badge posts `backend`: the sandbox is made on that real
+  broker when it answers (probed afresh); otherwise the card says why, and nothing is made.
 - `scenario_op`: the owner's Next / Back / Check on the narration; the runtime holds
   the run, so every viewer's frames carry the step (`runtime.classroom_ops`).
 - `share_panel`, `share_link`, `revoke_link`, `lock`: the owner's Share panel. Revoking
@@ -24,7 +26,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from playground import ui_state
+from playground import backend_choice, ui_state
 from playground.consumers import kick_watchers
 from playground.layout import layout
 from playground.models import Sandbox
@@ -49,17 +51,39 @@ def _flash(request: HttpRequest, error: str = "", message: str = "") -> HttpResp
 
 @require_POST
 def scenario_start(request: HttpRequest, slug: str) -> HttpResponse:
-    """A new sandbox of the visitor's own with scenario `slug` loaded; go to it."""
+    """A new sandbox of the visitor's own with scenario `slug` loaded (on the real broker
+    `backend` names, if any); go to it."""
     try:
         scenario = load(slug)
     except ScenarioError:
         raise Http404("No such scenario.") from None
+    kind = request.POST.get("backend") or backend_choice.SIM
+    if kind != backend_choice.SIM:
+        refused = _real_refusal(scenario, kind)
+        if refused:
+            return _flash(request, error=refused)
     sandbox = create_sandbox(owner_token(request.session), seed=scenario.seed)
+    if kind != backend_choice.SIM:
+        sandbox.backend = kind
+        sandbox.save(update_fields=["backend"])
     answer = ui_state.run(sandbox, {"op": "scenario.load", "slug": scenario.slug})
     if not answer.get("ok"):
         sandbox.delete()
         return _flash(request, error=f"Could not load the scenario: {answer.get('error')}")
     return _go(request, reverse("sandbox", args=[sandbox.id]))
+
+
+def _real_refusal(scenario: Any, kind: str) -> str:
+    """Why `scenario` cannot open on real broker `kind` now ("" when it can)."""
+    if not backend_choice.is_real(kind):
+        return "Choose the simulator, real RabbitMQ or real Kafka."
+    label = backend_choice.LABELS[kind]
+    if not scenario.real.get(kind):
+        return f"“{scenario.title}” is not marked to run on {label}; open it on the simulator."
+    ok, reason = backend_choice.probe(kind, fresh=True)
+    if not ok:
+        return f"{label} does not answer here, so this scenario cannot open on it: {reason}"
+    return ""
 
 
 @require_POST
@@ -150,16 +174,11 @@ def watch_diagram(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def fork(request: HttpRequest, token: str) -> HttpResponse:
-    """Copy the watched sandbox (spec, seed, scenario position) into one of the viewer's."""
+    """Copy the watched sandbox (spec, seed, scenario position) into one of the viewer's.
+
+    The narration's slug and step travel in the spec's "scenario" key: the copy's runtime
+    replays to that step when it is built (`classroom_ops.restore`)."""
     source = _watched(token)
-    frame = ui_state.run(source, {"op": "sandbox.snapshot"}).get("frame") or {}
     source.refresh_from_db(fields=["spec", "seed"])
     copy = create_sandbox(owner_token(request.session), spec=source.spec, seed=source.seed)
-    scenario = frame.get("scenario")
-    if scenario:
-        plan = [{"op": "scenario.load", "slug": scenario["slug"]}]
-        plan += [{"op": "scenario.next"}] * (int(scenario.get("index", -1)) + 1)
-        answer = ui_state.run_all(copy, plan)
-        if not answer.get("ok"):
-            return _flash(request, error=f"Could not copy the narration: {answer.get('error')}")
     return _go(request, reverse("sandbox", args=[copy.id]))

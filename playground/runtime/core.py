@@ -15,7 +15,11 @@ the spec's speed and pause on the simulator; real time on a real broker, which l
 the spec's settings for the return. On a real broker the old backend only disconnects,
 and the fresh one finds the queues, messages, topics and offsets again; `build(spec,
 wipe=True)` (reset, a loaded file, a scenario) deletes them first, and `destroy()`
-deletes them for good. Leaves out undo and stepping back.
+deletes them for good. A spec's "scenario" key (a narration's slug and step,
+`classroom_ops`) brings the narration back when the spec is built. While a narrated step
+plays, `plan`/`work`/`settle` hand time to it (`scenario.playing`), which stops at the
+step's breakpoints with `run_to`. A frame goes out whenever the clock moved, so the
+clock and counters follow every tick. Leaves out undo.
 """
 
 from __future__ import annotations
@@ -110,6 +114,8 @@ class SandboxRuntime:
         #: body previews and headers of published messages, for the inspector
         self.payloads = inspect_ops.Payloads(self.caps.event_history)
         self.seq = 0
+        self.events_seen = 0  # events collected in all (free play moves it: a drift)
+        self._framed_now: float | None = None  # backend time of the last frame
         self.spec_version = 0
         self.backend: Backend | None = None
         self.locked = False  # the owner locked editing (classroom_ops.LOCKED_OPS refused)
@@ -132,6 +138,7 @@ class SandboxRuntime:
             self.backend.destroy_when_connected()
         self.clock: Clock = getattr(self.backend, "clock", None) or Clock()
         self.spec = specs.normalize(spec)
+        narration = self.spec.pop("scenario", None)  # put back by classroom_ops.restore
         self.kept = kept.kept_brokers(self.backend)
         # a real broker runs in real time; the spec keeps the user's speed for the return
         self.time = self.spec["time"] if self.backend.steppable else {"speed": 1.0, "paused": False}
@@ -158,6 +165,8 @@ class SandboxRuntime:
         self.thinned = 0
         self._collect()
         self.dirty = True
+        if narration is not None:
+            classroom_ops.restore(self, narration)
 
     def close(self) -> None:
         """Release the backend; a real broker keeps what this sandbox made there."""
@@ -200,6 +209,7 @@ class SandboxRuntime:
             log.exception("command %s failed inside the engine; rebuilding from the spec", op)
             self.build(saved if saved is not None else self.spec)
             return _refused("Something went wrong inside the engine; the sandbox was rebuilt.")
+        classroom_ops.noticed(self, op, changes_spec and self.spec != saved)
         if changes_spec and (self.spec != saved or self.seed != seed):
             self.spec_version += 1  # the host saves spec and seed
         self.dirty = True
@@ -217,13 +227,24 @@ class SandboxRuntime:
         self.work(self.work_budget)
         self.settle()
 
+    def playing(self) -> Any:
+        """The narrated step playing now (`playback.Playing`), or None."""
+        return self.scenario.playing if self.scenario is not None else None
+
     def plan(self, wall_dt: float) -> bool:
         """Aim the engine at wall_dt * speed virtual seconds on; True if `work` has some.
 
         The host splits a tick into `plan`, any number of `work` slices (other sandboxes
         run between them) and `settle`. A real broker runs on its own: it advances here.
+        A narrated step playing plans its own time, up to its next breakpoint.
         """
         self._target = None
+        playing = self.playing()
+        if playing is not None:
+            return playing.plan(wall_dt)
+        return self._plan_free(wall_dt)
+
+    def _plan_free(self, wall_dt: float) -> bool:
         if self.time["paused"] or wall_dt <= 0:
             if not self.backend.steppable:
                 self.backend.advance(0.0)  # a real broker runs on: keep its state and link fresh
@@ -239,6 +260,12 @@ class SandboxRuntime:
     def work(self, budget: float | None) -> bool:
         """Run the engine toward the planned time for at most `budget` wall seconds (None:
         no limit); True once it got there (or nothing was planned)."""
+        playing = self.playing()
+        if playing is not None:
+            return playing.work(budget)
+        return self._work_free(budget)
+
+    def _work_free(self, budget: float | None) -> bool:
         target = self._target
         if target is None:
             return True
@@ -263,15 +290,48 @@ class SandboxRuntime:
 
     def settle(self) -> None:
         """End a tick's engine work: behind if the planned time was not reached."""
+        playing = self.playing()
+        if playing is not None:
+            playing.settle()
         if self._target is not None:
             self.behind, self._target = True, None
         self._collect()
         self._count_retained(self.backend.describe())
 
-    def take_frame(self) -> dict[str, Any] | None:
-        """A frame of the events since the last one, or None if nothing happened."""
+    def pass_time(self, wall_dt: float) -> None:
+        """Let wall_dt * speed seconds pass the ordinary way, at once (a real broker's
+        narrated step runs its sandbox so)."""
+        if self._plan_free(wall_dt):
+            self._work_free(None)
+
+    def run_to(self, target: float, stop_at_move: bool = False, budget: float | None = None) -> str:
+        """Simulator: run the engine to exactly virtual time `target`: "reached"; "moved"
+        when `stop_at_move` and an event that moves a dot happened (time stays at that
+        event); "out" when `budget` wall seconds ran out first."""
+        clock, started = self.clock, time.perf_counter()
+        while clock.peek() <= target:
+            if stop_at_move:
+                seen = len(self.pending)
+                clock.step()
+                self._collect()
+                if any(e.kind in frames.MOVES for e in self.pending[seen:]):
+                    return "moved"
+            else:
+                clock.run(until=target, max_steps=self._chunk)
+            if budget is not None and time.perf_counter() - started > budget:
+                return "out"
+        clock.run(until=target)  # nothing is due before it: now becomes `target`
+        return "reached"
+
+    def collect(self) -> None:
+        """Move the backend's new events to the history (and the next frame)."""
         self._collect()
-        if not self.pending and not self.dirty:
+
+    def take_frame(self) -> dict[str, Any] | None:
+        """A frame of the events since the last one, or None if nothing happened (time
+        moving counts: the clock and the counters follow every tick)."""
+        self._collect()
+        if not self.pending and not self.dirty and self.backend.now == self._framed_now:
             return None
         events, self.pending = self.pending, []
         frame = self.frame(events)
@@ -283,6 +343,7 @@ class SandboxRuntime:
         events = self.backend.drain()
         if not events:
             return
+        self.events_seen += len(events)
         self.history.extend(events)
         self.pending.extend(events)
         if len(self.pending) > MAX_PENDING:  # no frame taken for a while: thin, keep the tail
@@ -296,7 +357,18 @@ class SandboxRuntime:
             self.clock.run(until=self.backend.now)
 
     def step_once(self) -> bool:
-        """Pause, run exactly one engine action; its events wait for the next frame."""
+        """Pause, run exactly one engine action; its events wait for the next frame. (A
+        narrated step playing stops at its breakpoints on the way: `Playing.step_event`.)"""
+        playing = self.playing()
+        if playing is not None and playing.run.simulated:
+            stepped = playing.step_event()
+            self._collect()
+            self.dirty = True
+            return stepped
+        return self.step_engine()
+
+    def step_engine(self) -> bool:
+        """Pause and run exactly the next engine action."""
         self.time["paused"] = True
         stepped = self.backend.step() if self.backend.steppable else False
         self._collect()
@@ -319,6 +391,7 @@ class SandboxRuntime:
         shown = list(self.history)[-self.caps.max_log :] if snapshot else events
         state = self.backend.describe()
         self._count_retained(state)
+        self._framed_now = self.backend.now
         self.seq += 1
         log_items, more = frames.log_slice(shown, self.caps.max_log)
         now = state.get("now", self.backend.now)
@@ -343,7 +416,11 @@ class SandboxRuntime:
             "caps": self.usage(),
             "locked": self.locked,
             "scenario": classroom_ops.scenario_frame(self),
+            "dot_ms": round(1000 * frames.dot_seconds(self.time["speed"])),
         }
+        chart = classroom_ops.chart_frame(self, snapshot)
+        if chart is not None:
+            frame["chart"] = chart
         frames.fit(frame, self.caps.max_frame_bytes)
         return frame
 

@@ -6,15 +6,20 @@ The API the UI uses:
     load(slug) -> Scenario         the validated scenario (ScenarioError if unknown/bad)
     run = ScenarioRun(slug)
     run.start(runtime)             empty the runtime, seed it, apply the topology
-    run.next() -> Step | None      play the next step's actions and time; None at the end
-    run.back() -> Step | None      rebuild and replay to the previous step (exact)
-    run.check() -> [ClaimResult]   each claim of the current step: ok, message, says
-    run.step, run.position, run.finished
+    run.begin() -> Step | None     start the next step playing over time (the runtime's
+                                   ticks run it; replays first if the sandbox drifted)
+    run.finish()                   play the rest of the playing step at once
+    run.next() -> Step | None      begin() + finish(); None at the end
+    run.back() -> Step | None      replay to the previous step's end (exact)
+    run.goto(k)                    replay to the end of step k
+    run.results, run.check()       the last ended step's claims: ok, message, says
+    run.step, run.shown, run.playing, run.position, run.finished, run.note, run.chart()
 
 A `Step` has `index`, `title`, `text`, `at` (virtual seconds), `watch` (node ids in
 `playground.protocol`'s scheme to highlight) and `claims`; `step.to_dict()` is
 JSON-ready. The files live in `data/`; `loader` documents their shape, `claims` the
-measurements a claim can name, `runner` how time is driven on simulator and real brokers.
+measurements a claim can name, `runner` how steps, replays and drift work, `playback`
+how time is driven inside a step on the simulator and on real brokers.
 """
 
 from playground.scenarios.loader import Scenario, ScenarioError, Step, list_scenarios, load

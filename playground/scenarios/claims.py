@@ -25,6 +25,8 @@ events (history):
     key_order_breaks (group, topic)        keys whose records the group first processed
                                            out of append order
 
+`broker_of(what, args)` says which broker a claim is about ("amqp" or "kafka"; an event
+claim by its event kind), so a sandbox on one real broker can skip the other's claims.
 Leaves out claims about wall-clock timing: on a real broker, claims compare counts and
 order, never when something happened.
 """
@@ -35,7 +37,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from brokers.events import Event
+import brokers.amqp.events  # noqa: F401 - fills EVENT_TYPES with the RabbitMQ kinds
+import brokers.kafka.events  # noqa: F401 - and the Kafka kinds
+from brokers.events import EVENT_TYPES, Event
 
 
 @dataclass
@@ -67,6 +71,22 @@ def claim(name: str, *required: str, optional: tuple[str, ...] = ()):
 def measure(what: str, args: dict[str, Any], seen: Observed) -> Any:
     """The value of measurement `what` with `args` (raises LookupError when absent)."""
     return CLAIMS[what].measure(seen, **args)
+
+
+#: claims about RabbitMQ state or deliveries; the other state claims are about Kafka
+AMQP_CLAIMS = frozenset(
+    {"queue_ready", "queue_unacked", "queue_consumers", "consumer_delivered", "consumer_acked",
+     "consumer_unacked", "delivered_to", "peak_unacked", "delivery_order"}
+)  # fmt: skip
+EVENT_CLAIMS = frozenset({"event_count", "distinct_msgs", "duplicates"})
+
+
+def broker_of(what: str, args: dict[str, Any]) -> str | None:
+    """The broker claim `what` measures ("amqp" or "kafka"; None for an unknown event kind)."""
+    if what in EVENT_CLAIMS:
+        kind = EVENT_TYPES.get(args.get("kind", ""))
+        return kind.broker if kind is not None and kind.broker else None
+    return "amqp" if what in AMQP_CLAIMS else "kafka"
 
 
 def compare(value: Any, expect: dict[str, Any]) -> bool:

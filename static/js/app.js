@@ -38,8 +38,13 @@ function render() {
 function onFrame(frame) {
   latest = frame;
   document.dispatchEvent(new CustomEvent("bp:frame", { detail: frame })); // narration, presenter
-  dots.play(frame.moves, frame.speed);
+  dots.play(frame.moves, frame.speed, frame.dot_ms);
+  // frozen while the teacher pauses (a step's own end pauses time too: those dots arrive)
+  const sc = frame.scenario;
+  dots.freeze(Boolean(frame.paused) && !(sc && !sc.playing));
+  dots.hold(frame);
   log.add(frame.log, frame.more);
+  if (frame.chart) chart.replace(frame.chart); // a replay (Back): the chart as it was then
   chart.push(frame.series);
   if (!pending) {
     pending = true;
@@ -65,8 +70,16 @@ document.getElementById("diagram")?.addEventListener("click", (event) => {
   document.getElementById("side")?.scrollTo({ top: 0 });
 });
 
-document.body.addEventListener("htmx:afterSettle", () => {
-  dots.rescan();
+// Only a swap of the diagram itself re-reads its edges (a Next or a form answer must not
+// touch the dots in flight); the counters also live in the details panel, so always those.
+function diagramSwapped(event) {
+  const target = event.detail && event.detail.target;
+  if (!(target instanceof Element)) return true;
+  return target.id === "diagram" || Boolean(target.querySelector("#topology")) || Boolean(target.closest("#diagram"));
+}
+
+document.body.addEventListener("htmx:afterSettle", (event) => {
+  if (diagramSwapped(event)) dots.rescan();
   counters.rescan();
   markSelected();
   if (latest) counters.update(latest);

@@ -1,4 +1,6 @@
-// Queue depth and group lag over (virtual) time, drawn with the pinned uPlot.
+// Queue depth and group lag over (virtual) time, drawn with the pinned uPlot. Each frame
+// adds a point; a frame's "chart" (after a scenario's replay: Back, a reload) replaces the
+// history with the samples the runtime kept, so the chart shows what it showed then.
 const MAX_POINTS = 600;
 const REDRAW_MS = 250;
 const LAG_COLOURS = ["#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#d55e00"];
@@ -45,6 +47,21 @@ export class Chart {
     } else {
       this.redraw();
     }
+  }
+
+  replace(chart) {
+    if (!chart || !this.el) return;
+    this.reset();
+    this.times = (chart.t || []).slice(-MAX_POINTS);
+    const cut = (chart.t || []).length - this.times.length;
+    for (const [kind, columns] of [["depth", chart.depth], ["lag", chart.lag]]) {
+      for (const [name, list] of Object.entries(columns || {})) {
+        this.values.set(kind + "\u0000" + name, list.slice(cut));
+      }
+    }
+    this.keys = [...this.values.keys()];
+    this.lastNow = this.times.length ? this.times[this.times.length - 1] : null;
+    this.build();
   }
 
   reset() {

@@ -1,5 +1,6 @@
 // Time controls: play, pause, step, speed (log scale 0.1×–20×), clock and seed; keyboard
-// shortcuts for speakers (space, →, f). The buttons post through htmx (see sandbox.html).
+// shortcuts for speakers (space, →, ←, f). The buttons post through htmx (see sandbox.html).
+// The clock and the flag follow every frame (a frame comes each tick while time runs).
 // The shortcuts (here and in presenter.js) wait while a control has the focus, so space
 // and Enter press a focused button or open a focused menu, as a keyboard user expects.
 const MIN = 0.1;
@@ -25,6 +26,25 @@ export function onControl(target) {
   return target instanceof Element && Boolean(target.closest(CONTROLS));
 }
 
+// ← goes back one narration step; with no scenario (or at its start) it says why not.
+export function stepBack(frame) {
+  const sc = frame && frame.scenario;
+  const back = document.getElementById("narr-back");
+  if (sc && back && !back.disabled) {
+    back.click();
+    return;
+  }
+  const flash = document.getElementById("flash");
+  if (!flash) return;
+  const p = document.createElement("p");
+  p.setAttribute("class", "flash-msg note");
+  p.setAttribute("role", "status");
+  p.textContent = sc
+    ? "← goes back one step: this is the scenario's start, there is no step before it."
+    : "← steps back through a scenario's steps; free play cannot rewind yet (Reset starts over, or open a scenario from the start page).";
+  flash.replaceChildren(p);
+}
+
 export class Controls {
   constructor() {
     this.play = document.getElementById("play");
@@ -48,6 +68,9 @@ export class Controls {
     });
     this.slider?.addEventListener("change", () => {
       this.dragging = false;
+      // frames made before the server took the new speed still say the old one: they
+      // must not put the slider back (a second + or − would then start from it)
+      this.asked = { speed: Number(this.hidden.value), until: performance.now() + 3000 };
     });
     this.toggle?.addEventListener("click", () => this.fullView());
     document.addEventListener("keydown", (event) => this.key(event));
@@ -68,12 +91,16 @@ export class Controls {
     } else if (event.key === "ArrowRight") {
       event.preventDefault();
       this.step?.click();
+    } else if (event.key === "ArrowLeft") {
+      event.preventDefault();
+      stepBack(this.frame);
     } else if (event.key === "f") {
       this.fullView();
     }
   }
 
   update(frame) {
+    this.frame = frame;
     this.paused = Boolean(frame.paused);
     this.play?.classList.toggle("active", !this.paused);
     this.pause?.classList.toggle("active", this.paused);
@@ -85,7 +112,9 @@ export class Controls {
     }
     if (this.clock) this.clock.textContent = Number(frame.now || 0).toFixed(3);
     if (this.seed && frame.seed !== undefined) this.seed.textContent = String(frame.seed);
-    if (this.slider && !this.dragging && typeof frame.speed === "number" && document.activeElement !== this.slider) {
+    const asked = this.asked;
+    if (asked && (frame.speed === asked.speed || performance.now() > asked.until)) this.asked = null;
+    if (this.slider && !this.dragging && !this.asked && typeof frame.speed === "number" && document.activeElement !== this.slider) {
       const speed = Math.min(MAX, Math.max(MIN, frame.speed));
       const position = positionOf(speed);
       if (Number(this.slider.value) !== position) this.slider.value = String(position);

@@ -15,6 +15,15 @@ export function tapeWindow(logStart, highWatermark, logEnd) {
   return { first, states };
 }
 
+export function groupLag(group) {
+  let total = 0;
+  for (const o of group.offsets || []) {
+    const done = o.committed ?? o.log_start ?? 0;
+    total += Math.max(0, (o.log_end || 0) - done);
+  }
+  return total;
+}
+
 export class Counters {
   constructor() {
     this.rescan();
@@ -84,11 +93,12 @@ export class Counters {
     const committed = new Map();
     for (const g of kafka.groups || []) {
       const id = "g:" + g.group_id;
-      // no committed offset yet: Kafka's tools print "-" rather than a lag
-      this.set(id, "lag", (g.offsets || []).length ? g.lag ?? 0 : "–");
+      // no partition yet: Kafka's tools print "-" rather than a lag; a partition not
+      // committed yet counts from its log start (frames.group_lag, the claims agree)
+      this.set(id, "lag", (g.offsets || []).length ? groupLag(g) : "–");
       this.set(id, "state", g.state ?? "");
       const node = this.nodes.get(id);
-      if (node) node.classList.toggle("lagging", (g.lag || 0) > 0);
+      if (node) node.classList.toggle("lagging", groupLag(g) > 0);
       for (const o of g.offsets || []) {
         committed.set(`${id}\u0000tp:${o.topic}:${o.partition}`, o.committed);
       }

@@ -1,6 +1,8 @@
 // The narration panel and the classroom badges, drawn from each frame (app.js sends
-// "bp:frame"): the scenario's step, its claims as ✓/✗, a ring around the watched nodes,
-// the lock badge, and a diagram redraw when the topology changed under a watcher.
+// "bp:frame"): the scenario's step, a bar while it plays, its claims as ✓/✗ ("…" until
+// the step ends, the measurement written out under a ✗), the note saying why the sandbox
+// jumped (a replay), a ring around the watched nodes, the lock badge, and a diagram
+// redraw when the topology changed under a watcher.
 const SVG = "http://www.w3.org/2000/svg";
 const KIND_WORDS = { p: "producer", x: "exchange", q: "queue", c: "consumer", t: "topic", tp: "partition", g: "group", m: "member" };
 
@@ -24,22 +26,58 @@ function item(text, className) {
   return li;
 }
 
+const MARKS = { ok: "✓", bad: "✗", skipped: "–", pending: "…" };
+const WORDS = { ok: "holds: ", bad: "does not hold: ", skipped: "not checked: ", pending: "checked at the step's end: " };
+
+// A claim as ✓ / ✗ / – / … with its sentence; what was measured is written out under a
+// failing or skipped claim (never only in a tooltip), so no ✗ goes unexplained.
 function claimItem(claim) {
   const li = document.createElement("li");
-  const state = claim.skipped ? "skipped" : claim.ok ? "ok" : "bad";
+  const state = claim.pending ? "pending" : claim.skipped ? "skipped" : claim.ok ? "ok" : "bad";
   li.setAttribute("class", `claim ${state}`);
   li.setAttribute("title", claim.message || "");
   const mark = document.createElement("span");
   mark.setAttribute("class", "mark");
   mark.setAttribute("aria-hidden", "true");
-  mark.textContent = state === "ok" ? "✓" : state === "bad" ? "✗" : "–";
+  mark.textContent = MARKS[state];
   const word = document.createElement("span");
   word.setAttribute("class", "sr-only");
-  word.textContent = state === "ok" ? "holds: " : state === "bad" ? "does not hold: " : "not checked: ";
+  word.textContent = WORDS[state];
+  const body = document.createElement("span");
+  body.setAttribute("class", "claim-body");
   const says = document.createElement("span");
+  says.setAttribute("class", "says");
   says.textContent = claim.says;
-  li.append(mark, word, says);
+  body.append(says);
+  if ((state === "bad" || state === "skipped") && claim.message) {
+    const measured = document.createElement("span");
+    measured.setAttribute("class", "measured");
+    measured.textContent = state === "bad" ? `Measured: ${claim.message}` : claim.message;
+    body.append(measured);
+  }
+  li.append(mark, word, body);
   return li;
+}
+
+// The step playing: a bar of its time and a word for what is happening.
+function renderPlaying(playing) {
+  const line = $("narr-playing");
+  if (!line) return;
+  line.hidden = !playing;
+  if (!playing) return;
+  const bar = $("narr-bar");
+  const pct = Math.round(100 * (playing.progress || 0));
+  if (bar) {
+    bar.value = pct;
+    bar.textContent = `${pct}%`;
+  }
+  const words = {
+    playing: `Playing t = ${playing.from} → ${playing.to} s`,
+    fast: "⏩ Nothing moves: fast-forward to what happens next",
+    checking: "Checking the claims on the broker…",
+  };
+  $("narr-phase").textContent = words[playing.phase] || words.playing;
+  line.dataset.phase = playing.phase || "playing";
 }
 
 function renderScenario(sc) {
@@ -50,8 +88,10 @@ function renderScenario(sc) {
     shownKey = "";
     return;
   }
-  const key = JSON.stringify([sc.slug, sc.index, sc.claims]);
   panel.hidden = false;
+  panel.dataset.playing = sc.playing ? "1" : "0";
+  renderPlaying(sc.playing);
+  const key = JSON.stringify([sc.slug, sc.index, Boolean(sc.playing), sc.claims, sc.note]);
   if (key === shownKey) return;
   shownKey = key;
   const step = sc.step;
@@ -62,16 +102,30 @@ function renderScenario(sc) {
   $("narr-concepts").replaceChildren(...(sc.concepts || []).map((c) => item(c)));
   $("narr-step-title").textContent = step ? step.title : "Ready when you are";
   $("narr-text").textContent = step ? step.text : `${sc.summary} Press → (or Next) to play the first step.`;
+  const note = $("narr-note");
+  if (note) {
+    note.hidden = !sc.note;
+    note.textContent = sc.note || "";
+  }
   watched = step ? step.watch || [] : [];
   $("narr-watch-line").hidden = watched.length === 0;
   $("narr-watch").textContent = watched.map(label).join(", ");
   $("narr-claims").replaceChildren(...(sc.claims || []).map(claimItem));
   const back = $("narr-back");
   const next = $("narr-next");
+  const check = $("narr-check");
   if (back) back.disabled = sc.index < 0;
+  if (check) check.disabled = Boolean(sc.playing) || sc.index < 0;
   if (next) {
     next.disabled = Boolean(sc.finished);
-    next.textContent = sc.index < 0 ? "Start ›" : sc.finished ? "The end" : "Next ›";
+    // a real broker's step plays in real time: Next then only says how long it still takes
+    const finish = sc.real ? "Playing in real time…" : "Finish step ›";
+    next.textContent = sc.playing ? finish : sc.index < 0 ? "Start ›" : sc.finished ? "The end" : "Next ›";
+    next.title = !sc.playing
+      ? "Next step (→)"
+      : sc.real
+        ? "A real broker's time cannot be hurried: the step ends on its own, then its claims are checked"
+        : "Play the rest of this step at once and check its claims (→)";
   }
   drawRings();
 }
@@ -123,8 +177,9 @@ function topologyOf(frame) {
     names(a.queues, "name"),
     names(a.bindings, "source", "destination", "routing_key"),
     names(a.consumers, "tag", "queue"),
-    names(k.topics, "name", "partitions"),
-    names(k.groups, "group_id", "members"),
+    // counts and ids only: offsets and member counters change every frame, the drawing not
+    (k.topics || []).map((t) => `${t.name}|${(t.partitions || []).length}`),
+    (k.groups || []).map((g) => [g.group_id, ...(g.members || []).map((m) => m.member)].join("|")),
     (frame.producers || []).map((p) => p.name),
   ]);
 }

@@ -4,7 +4,7 @@
 // + / − speed, f full screen; everywhere: ? help, Esc closes it. Keys other than Esc are
 // ignored while a button, menu, link or field has the focus (controls.onControl). The Share
 // panel and the top bar's menus are menus.js.
-import { onControl, positionOf } from "./controls.js";
+import { onControl, positionOf, stepBack } from "./controls.js";
 
 const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20];
 const $ = (id) => document.getElementById(id);
@@ -67,7 +67,7 @@ function nextStep() {
 }
 
 function backStep() {
-  if (latest && latest.scenario) press("narr-back");
+  stepBack(latest); // says why nothing happens in free play
 }
 
 function changeSpeed(direction) {

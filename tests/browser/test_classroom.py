@@ -41,7 +41,7 @@ def new_page(browser, width: int = 1600, height: int = 1000):
 
 def open_gallery_scenario(page, server: str, index: int = 0) -> None:  # noqa: F811
     page.goto(server + "/")
-    page.locator(".scenario-card").nth(index).get_by_role("button").click()
+    page.locator(".scenario-card").nth(index).locator("button.open").click()
     page.wait_for_url("**/s/*/")
     page.wait_for_selector("#conn[data-state='live']")
     page.wait_for_selector("#narration:not([hidden])")
@@ -49,6 +49,15 @@ def open_gallery_scenario(page, server: str, index: int = 0) -> None:  # noqa: F
 
 def step_index(page) -> str:
     return page.get_attribute("#narration", "data-index")
+
+
+def wait_step_ended(page, index: int, timeout: float = 30_000) -> None:
+    """Wait until step `index` (0-based) has played to its end and been judged."""
+    page.wait_for_function(
+        f"""() => {{ const n = document.getElementById('narration');
+             return n.dataset.index === '{index}' && n.dataset.playing === '0'; }}""",
+        timeout=timeout,
+    )
 
 
 def share_link(page) -> str:
@@ -82,21 +91,27 @@ def test_presenter_keys_drive_the_sandbox_without_a_mouse(browser, server):  # n
     page.goto(page.url + "?present=1")
     page.wait_for_selector("body.presenting #conn[data-state='live']")
     assert page.locator("aside.side").is_hidden()
-    page.keyboard.press("ArrowRight")
+    page.keyboard.press("-")  # half speed: step 1 plays for seconds, → below meets it playing
+    page.wait_for_function("() => document.getElementById('speed-out').textContent === '0.5×'")
+    page.keyboard.press("ArrowRight")  # step 1 plays...
     page.wait_for_function("() => document.getElementById('narration').dataset.index === '0'")
+    page.keyboard.press("ArrowRight")  # ...and → again finishes it at once
+    wait_step_ended(page, 0, timeout=5_000)
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => document.getElementById('narration').dataset.index === '1'")
-    page.keyboard.press("ArrowLeft")
-    page.wait_for_function("() => document.getElementById('narration').dataset.index === '0'")
+    page.keyboard.press("ArrowLeft")  # from step 2 playing: back to its start
+    wait_step_ended(page, 0)
     paused = page.locator("#paused-flag").is_visible()
     page.keyboard.press(" ")
     page.wait_for_function(
         f"() => document.getElementById('paused-flag').hidden === {str(paused).lower()}"
     )
-    page.keyboard.press("+")
-    page.wait_for_function("() => document.getElementById('speed-out').textContent === '2×'")
-    page.keyboard.press("-")
-    page.wait_for_function("() => document.getElementById('speed-out').textContent === '1×'")
+    # each key starts from the speed it set, not from a frame made before the server took it
+    for key, shown in (("+", "1×"), ("+", "2×"), ("-", "1×")):
+        page.keyboard.press(key)
+        page.wait_for_function(
+            f"() => document.getElementById('speed-out').textContent === '{shown}'"
+        )
     page.keyboard.press("ArrowRight")
     page.wait_for_selector("#narr-claims .claim.ok")
     page.wait_for_timeout(600)
@@ -135,6 +150,7 @@ def test_a_class_follows_a_watch_link_read_only_and_forks(browser, server):  # n
     # the owner's edit shows up in the student's diagram
     owner.click("#narr-next")
     student.wait_for_function("() => document.getElementById('narration').dataset.index === '1'")
+    wait_step_ended(student, 1)
     student.wait_for_timeout(500)
     student.screenshot(path=str(ARTIFACTS / "classroom-watch.png"))
     sandbox_id = owner.url.rstrip("/").split("/")[-1]

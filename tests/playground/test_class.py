@@ -34,24 +34,80 @@ def test_scenario_load_seeds_the_runtime_and_frames_carry_the_narration():
     assert scenario["step"] is None and scenario["claims"] == []
 
 
-def test_next_plays_a_step_and_checks_its_claims():
+def play_out(rt: SandboxRuntime, wall_dt: float = 0.05, limit: int = 10_000) -> list[dict]:
+    """Tick the runtime as the host does until the playing step ends; the frames."""
+    seen = []
+    for _ in range(limit):
+        seen.append(rt.tick(wall_dt))
+        if not rt.frame()["scenario"]["playing"]:
+            return seen
+    raise AssertionError("the step never ended")
+
+
+def test_next_plays_a_step_over_time_and_checks_its_claims_at_its_end():
     rt = SandboxRuntime(1)
     rt.apply({"op": "scenario.load", "slug": SLUG})
     scenario = rt.apply({"op": "scenario.next"})["scenario"]
-    assert scenario["index"] == 0
+    assert scenario["index"] == 0 and scenario["playing"]["progress"] == 0.0
     assert scenario["step"]["watch"] == ["q:orders", "c:notification-svc", "c:business-svc"]
+    assert [c["ok"] for c in scenario["claims"]] == [None] * 4  # "…" until the step ends
+    assert rt.backend.now == 0.0 and not rt.spec["time"]["paused"]
+    frames = play_out(rt)
+    assert len(frames) > 10  # many ticks, not one jump
+    assert sum(len(f["moves"]) for f in frames if f) >= 12  # dots inside the step
+    done = rt.frame()["scenario"]
+    assert [c["ok"] for c in done["claims"]] == [True] * 4
+    assert rt.backend.now == load(SLUG).steps[0].at and rt.spec["time"]["paused"]
+
+
+def test_a_step_paused_midway_waits_and_goes_on_when_played():
+    rt = SandboxRuntime(1)
+    rt.apply({"op": "scenario.load", "slug": SLUG})
+    rt.apply({"op": "scenario.next"})
+    rt.tick(0.1)
+    rt.apply({"op": "time.pause"})
+    held = rt.backend.now
+    for _ in range(20):
+        rt.tick(0.1)
+    assert rt.backend.now == held and rt.frame()["scenario"]["playing"]
+    rt.apply({"op": "time.play"})
+    play_out(rt)
+    assert all(c["ok"] for c in rt.frame()["scenario"]["claims"])
+
+
+def test_next_during_a_playing_step_finishes_it_at_once():
+    rt = SandboxRuntime(1)
+    rt.apply({"op": "scenario.load", "slug": SLUG})
+    rt.apply({"op": "scenario.next"})
+    rt.tick(0.05)
+    scenario = rt.apply({"op": "scenario.next"})["scenario"]
+    assert scenario["index"] == 0 and scenario["playing"] is None
     assert [c["ok"] for c in scenario["claims"]] == [True] * 4
-    assert rt.take_frame()["scenario"]["claims"] == scenario["claims"]
 
 
 def test_back_lands_in_the_same_state_as_playing_forward():
     rt = SandboxRuntime(1)
     rt.apply({"op": "scenario.load", "slug": SLUG})
     rt.apply({"op": "scenario.next"})
+    play_out(rt)
     first = rt.frame()["amqp"]
     rt.apply({"op": "scenario.next"})
+    play_out(rt)
     scenario = rt.apply({"op": "scenario.back"})["scenario"]
     assert scenario["index"] == 0 and rt.frame()["amqp"] == first
+
+
+def test_back_during_a_playing_step_goes_to_its_start():
+    rt = SandboxRuntime(1)
+    rt.apply({"op": "scenario.load", "slug": SLUG})
+    rt.apply({"op": "scenario.next"})
+    play_out(rt)
+    ended = rt.frame()["amqp"]
+    rt.apply({"op": "scenario.next"})
+    rt.tick(0.3)
+    scenario = rt.apply({"op": "scenario.back"})["scenario"]
+    assert (scenario["index"], scenario["playing"]) == (0, None)
+    assert rt.frame()["amqp"] == ended
 
 
 def test_back_at_the_start_and_next_at_the_end_are_refused():
@@ -59,9 +115,73 @@ def test_back_at_the_start_and_next_at_the_end_are_refused():
     rt.apply({"op": "scenario.load", "slug": SLUG})
     assert not rt.apply({"op": "scenario.back"})["ok"]
     for _ in range(4):
-        assert rt.apply({"op": "scenario.next"})["ok"]
+        assert rt.apply({"op": "scenario.next"})["ok"]  # starts the step
+        assert rt.apply({"op": "scenario.next"})["ok"]  # finishes it
     refused = rt.apply({"op": "scenario.next"})
     assert not refused["ok"] and "last step" in refused["error"]
+
+
+def test_the_narration_is_kept_in_the_spec_and_comes_back_after_an_unload():
+    rt = SandboxRuntime(1)
+    rt.apply({"op": "scenario.load", "slug": SLUG})
+    for _ in range(3):  # step 1 starts, is finished; step 2 starts
+        rt.apply({"op": "scenario.next"})
+    assert rt.spec["scenario"] == {"slug": SLUG, "position": 1}
+    rt.apply({"op": "scenario.next"})
+    before = rt.frame()
+    again = SandboxRuntime(1, spec=rt.spec)  # what the host builds from the database
+    after = again.frame()
+    assert after["scenario"]["index"] == 1 and after["scenario"]["playing"] is None
+    assert (after["amqp"], after["kafka"], after["now"]) == (
+        before["amqp"], before["kafka"], before["now"]
+    )  # fmt: skip
+    assert after["scenario"]["claims"] == before["scenario"]["claims"]
+    assert after["chart"]["t"][-1] == 6.0  # the chart's history too
+
+
+def test_a_reopened_sandbox_keeps_what_its_owner_built_on_the_scenario():
+    rt = SandboxRuntime(1)
+    rt.apply({"op": "scenario.load", "slug": SLUG})
+    rt.apply({"op": "scenario.next"})
+    rt.apply({"op": "scenario.next"})
+    assert rt.apply({"op": "queue.declare", "name": "mine"})["ok"]
+    again = SandboxRuntime(1, spec=rt.spec)
+    assert "mine" in again.spec["queues"]
+    scenario = again.frame()["scenario"]
+    assert scenario["index"] == 0 and "they are kept" in scenario["note"]
+    scenario = again.apply({"op": "scenario.next"})["scenario"]
+    assert "replayed to the end of step 1" in scenario["note"]
+
+
+def test_a_narration_that_cannot_come_back_is_dropped_and_the_topology_kept():
+    queue = {"durable": True, "exclusive": False, "auto_delete": False, "arguments": {}}
+    spec = {"queues": {"q": queue}, "scenario": {"slug": "gone", "position": 2}}
+    rt = SandboxRuntime(1, spec=spec)
+    assert rt.frame()["scenario"] is None and "q" in rt.spec["queues"]
+    assert "scenario" not in rt.spec
+
+
+def test_frames_while_a_step_plays_carry_its_progress_and_pending_claims():
+    rt = SandboxRuntime(1)
+    rt.apply({"op": "scenario.load", "slug": SLUG})
+    rt.take_frame()
+    rt.apply({"op": "scenario.next"})
+    progress = []
+    for _ in range(10):
+        frame = rt.tick(0.05)
+        progress.append(frame["scenario"]["playing"]["progress"])
+        assert {c.get("pending") for c in frame["scenario"]["claims"]} == {True}
+    assert progress == sorted(progress) and progress[-1] > progress[0]
+    assert rt.apply({"op": "scenario.check"})["ok"] is False  # judged at the end
+
+
+def test_a_quiet_playing_sandbox_still_sends_a_frame_each_tick_and_a_paused_one_does_not():
+    rt = SandboxRuntime(1)
+    rt.take_frame()
+    assert all(rt.tick(0.05) is not None for _ in range(5))  # the clock moved
+    rt.apply({"op": "time.pause"})
+    rt.take_frame()
+    assert all(rt.tick(0.05) is None for _ in range(5))
 
 
 def test_scenario_ops_without_a_scenario_or_with_an_unknown_slug_are_refused():
@@ -172,6 +292,32 @@ def test_opening_a_scenario_makes_an_owned_sandbox_with_it_loaded(client):
     assert 'id="narration"' in page and 'id="narr-next"' in page
 
 
+def test_a_real_broker_badge_says_why_when_the_broker_does_not_answer(client, monkeypatch):
+    from playground import backend_choice
+
+    monkeypatch.setattr(backend_choice, "probe", lambda kind, fresh=False: (False, "refused."))
+    made = Sandbox.objects.count()
+    response = client.post(f"/scenario/{SLUG}/start/", {"backend": "kafka"}, **HX)
+    body = response.content.decode()
+    assert response.status_code == 200 and "Real Kafka does not answer here" in body
+    assert "refused." in body and Sandbox.objects.count() == made
+    response = client.post("/scenario/retention/start/", {"backend": "rabbitmq"}, **HX)
+    assert "not marked to run on Real RabbitMQ" in response.content.decode()
+    response = client.post(f"/scenario/{SLUG}/start/", {"backend": "mars"}, **HX)
+    assert "Choose the simulator" in response.content.decode()
+    assert Sandbox.objects.count() == made
+
+
+def test_each_real_badge_of_the_gallery_posts_its_broker(client):
+    body = client.get("/").content.decode()
+    assert body.count('name="backend" value="rabbitmq"') == sum(
+        m["real"]["rabbitmq"] for m in list_scenarios()
+    )
+    assert body.count('name="backend" value="kafka"') == sum(
+        m["real"]["kafka"] for m in list_scenarios()
+    )
+
+
 def test_an_unknown_scenario_is_404_and_starting_is_post_only(client):
     assert client.post("/scenario/nope/start/").status_code == 404
     assert client.get(f"/scenario/{SLUG}/start/").status_code == 405
@@ -239,8 +385,8 @@ def test_locking_refuses_edits_from_every_tab_until_unlocked(client):
 
 def test_a_fork_is_an_owned_copy_with_the_same_spec_seed_and_step(client):
     sandbox = open_scenario(client)
-    client.post(f"/s/{sandbox.id}/scenario/next/", **HX)
-    client.post(f"/s/{sandbox.id}/scenario/next/", **HX)
+    for _ in range(4):  # start step 1, finish it, start step 2, finish it
+        client.post(f"/s/{sandbox.id}/scenario/next/", **HX)
     token = shared(client, sandbox)
     viewer = Client()
     response = viewer.post(f"/w/{token}/fork/")

@@ -67,3 +67,31 @@ def test_fit_trims_log_then_moves_then_the_longest_lists():
     assert len(text) <= 16 * 1024
     assert frame["log"] == [] and frame["more"] == 50
     assert "amqp.queues" in frame["truncated"]
+
+
+def test_a_group_still_reading_partitions_it_never_committed_charts_a_lag_above_zero():
+    """The broker's own lag leaves an uncommitted partition out, which charted 'caught up'
+    while the business service of the first scenario was still reading."""
+    offsets = [
+        {"partition": 0, "committed": None, "log_start": 0, "log_end": 2, "lag": None},
+        {"partition": 1, "committed": 1, "log_start": 0, "log_end": 3, "lag": 2},
+    ]
+    group = {"group_id": "slow", "lag": 2, "offsets": offsets}
+    assert frames.group_lag(group) == 4
+    assert frames.series({"kafka": {"groups": [group]}}, 1.0)["lag"] == {"slow": 4}
+    assert frames.group_lag({"group_id": "new", "lag": 0, "offsets": []}) == 0
+
+
+def test_rebalances_and_members_coming_and_going_move_dots():
+    from brokers.kafka.events import MemberJoined, Rebalanced
+
+    joined = MemberJoined(t=0, group="g", member="g-2", topics=["t"], assignor="range")
+    rebalanced = Rebalanced(
+        t=0, group="g", generation=2, assignor="range", members=["g-1", "g-2"],
+        assignment={"g-1": [["t", 0]], "g-2": []}, revoked={}, inputs={}, reason="join",
+    )  # fmt: skip
+    moves = frames.moves([joined, rebalanced], 10)
+    assert [(m["kind"], m["from"], m["to"]) for m in moves] == [
+        ("joined", "m:g-2", "g:g"),
+        ("assigned", "g:g", "m:g-1"),  # g-2 got nothing: no dot for it
+    ]

@@ -86,12 +86,30 @@ async def test_a_watched_sandbox_gets_a_heartbeat_and_an_unwatched_quiet_one_not
     sb = await new_sandbox()
     h = host.RuntimeHost()
     live = await h.load(sb.id)
+    await h.command(sb.id, {"op": "time.pause"})  # quiet: not even the clock moves
     await h.tick_once()  # the first frame after loading
     live.last_sent = 0.0
     assert await h.tick_once() == 0  # no viewers, nothing happened
     await h.viewers(sb.id, +1)
     assert await h.tick_once() == 1  # heartbeat for the viewer
     assert await h.tick_once() == 0  # and not again within the second
+
+
+async def test_a_watched_playing_sandbox_gets_a_frame_each_tick_with_the_clock_moved():
+    """Nothing happens but time runs: the viewer's clock follows every tick, not a
+    once-a-second heartbeat."""
+    sb = await new_sandbox()
+    h = host.RuntimeHost(tick_hz=20)
+    live = await h.load(sb.id)
+    await h.viewers(sb.id, +1)
+    await h.tick_once()
+    clocks = []
+    for _ in range(5):
+        live.next_frame = 0.0  # due now: the test ticks faster than 20 Hz
+        live.last_tick -= 0.05
+        assert await h.tick_once() == 1
+        clocks.append(live.runtime.backend.now)
+    assert clocks == sorted(set(clocks)) and len(clocks) == 5
 
 
 async def test_reclaim_deletes_long_idle_sandboxes_and_unloads_their_runtimes(settings):

@@ -8,6 +8,7 @@ ones use their looser comparison).
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -69,3 +70,40 @@ def test_every_real_claim_holds_on_the_real_brokers(runtime_for, slug):
     ]
     assert failed == []
     assert any(not r.skipped for _, checked in results for r in checked)
+
+
+def tick_for(rt: SandboxRuntime, seconds: float, until=None) -> int:
+    """Tick `rt` as the host does (every 0.05 s of wall time) for `seconds`, or until
+    `until(frame)` holds; how many ticks it took."""
+    ticks, last = 0, time.monotonic()
+    stop = last + seconds
+    while time.monotonic() < stop:
+        time.sleep(0.05)
+        now = time.monotonic()
+        rt.tick(now - last)
+        last, ticks = now, ticks + 1
+        if until is not None and until(rt.frame()):
+            break
+    return ticks
+
+
+def test_next_on_a_real_step_answers_at_once_and_pause_holds_the_step(runtime_for):
+    """On real RabbitMQ and Kafka: Next pressed while a step plays does not wait it out (the
+    command would hold the sandbox and its frames); pause stops the step's time."""
+    rt = runtime_for("courier-and-pickup-board")
+    assert rt.apply({"op": "scenario.load", "slug": "courier-and-pickup-board"})["ok"]
+    assert rt.apply({"op": "scenario.next"})["scenario"]["playing"] is not None
+    tick_for(rt, 0.5)
+    scenario = rt.apply({"op": "scenario.next"})["scenario"]
+    assert scenario["real"] and scenario["playing"] is not None, "Next waited the step out"
+    assert "cannot be hurried" in scenario["note"]
+    assert rt.apply({"op": "time.pause"})["ok"]
+    held = rt.frame()["scenario"]["playing"]["progress"]
+    assert 0 < held < 0.5
+    tick_for(rt, 1.0)
+    assert rt.frame()["scenario"]["playing"]["progress"] == held  # paused mid-step
+    assert rt.apply({"op": "time.play"})["ok"]
+    tick_for(rt, 40.0, until=lambda f: f["scenario"]["playing"] is None)
+    done = rt.frame()["scenario"]
+    assert done["playing"] is None and done["index"] == 0
+    assert all(c["ok"] for c in done["claims"]), done["claims"]
