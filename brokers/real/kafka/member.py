@@ -36,10 +36,10 @@ from kafka.structs import OffsetAndMetadata
 
 from brokers.errors import BrokerError, Disconnected, ValidationError
 from brokers.kafka import events as ev
-from brokers.real.kafka_join import complete_joins_across_polls
+from brokers.real.kafka.join_fix import complete_joins_across_polls
 
 if TYPE_CHECKING:
-    from brokers.real.kafka import KafkaAdapter
+    from brokers.real.kafka.adapter import KafkaAdapter
 
 ASSIGNORS = {
     "range": RangePartitionAssignor,

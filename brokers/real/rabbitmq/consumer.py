@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from brokers.amqp import events as ev
 from brokers.errors import ValidationError
-from brokers.real.pika_loop import PikaLoop, broker_error
+from brokers.real.rabbitmq.connection import PikaLoop, broker_error
 
 if TYPE_CHECKING:
-    from brokers.real.rabbitmq import RabbitMQAdapter
+    from brokers.real.rabbitmq.adapter import RabbitMQAdapter
 
 import pika.exceptions as pe
 
