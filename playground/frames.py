@@ -7,7 +7,7 @@ counting the ones not shown) and the series for the charts. Whatever the message
 the sample and the log slice stay fixed in length, and `fit` trims the frame to a byte
 budget (log first, then moves, then the longest state lists), so its size is bounded.
 
-Moves map events to edges between diagram nodes (node ids per `playground.protocol`):
+Moves map events to edges between diagram nodes (node ids per `brokers.nodes`):
 
     published      p:<publisher> -> x:<exchange>      (from is None for a console publish)
     routed         x:<exchange>  -> q:<queue>          (one move per queue)
@@ -37,13 +37,14 @@ import json
 import random
 from typing import Any
 
+from brokers import nodes
 from brokers.events import Event
 
 Move = dict[str, Any]
 
 
 def _p(name: str | None) -> str | None:
-    return f"p:{name}" if name else None
+    return nodes.producer(name) if name else None
 
 
 def _g(group: str | None) -> str | None:
@@ -51,7 +52,7 @@ def _g(group: str | None) -> str | None:
 
 
 def _tp(e: Any) -> str:
-    return f"tp:{e.topic}:{e.partition}"
+    return nodes.partition(e.topic, e.partition)
 
 
 def _one(e: Any, src: str | None, dst: str | None, msg: str | None = None) -> list[Move]:
@@ -66,27 +67,32 @@ def _batch(e: Any, src: str | None, dst: str | None) -> list[Move]:
 
 
 MOVES = {
-    "published": lambda e: _one(e, _p(e.publisher), f"x:{e.exchange}"),
+    "published": lambda e: _one(e, _p(e.publisher), nodes.exchange(e.exchange)),
     "routed": lambda e: [
-        {"msg": e.msg, "kind": "routed", "from": f"x:{e.exchange}", "to": f"q:{q}"}
+        {"msg": e.msg, "kind": "routed", "from": nodes.exchange(e.exchange), "to": nodes.queue(q)}
         for q in e.queues
     ],
-    "unroutable": lambda e: _one(e, f"x:{e.exchange}", None),
-    "returned": lambda e: _one(e, f"x:{e.exchange}", None),
-    "delivered": lambda e: _one(e, f"q:{e.queue}", f"c:{e.consumer_tag}"),
-    "acked": lambda e: _one(e, f"c:{e.consumer_tag}", f"q:{e.queue}"),
-    "nacked": lambda e: _one(e, f"c:{e.consumer_tag}", f"q:{e.queue}"),
-    "rejected": lambda e: _one(e, f"c:{e.consumer_tag}", f"q:{e.queue}"),
-    "requeued": lambda e: _one(e, f"q:{e.queue}", f"q:{e.queue}"),
-    "dead_lettered": lambda e: _one(e, f"q:{e.queue}", f"x:{e.exchange}"),
-    "expired": lambda e: _one(e, f"q:{e.queue}", None),
-    "dropped": lambda e: _one(e, f"q:{e.queue}", None),
-    "lost": lambda e: _one(e, f"c:{e.consumer_tag}", None),
+    "unroutable": lambda e: _one(e, nodes.exchange(e.exchange), None),
+    "returned": lambda e: _one(e, nodes.exchange(e.exchange), None),
+    "delivered": lambda e: _one(e, nodes.queue(e.queue), nodes.consumer(e.consumer_tag)),
+    "acked": lambda e: _one(e, nodes.consumer(e.consumer_tag), nodes.queue(e.queue)),
+    "nacked": lambda e: _one(e, nodes.consumer(e.consumer_tag), nodes.queue(e.queue)),
+    "rejected": lambda e: _one(e, nodes.consumer(e.consumer_tag), nodes.queue(e.queue)),
+    "requeued": lambda e: _one(e, nodes.queue(e.queue), nodes.queue(e.queue)),
+    "dead_lettered": lambda e: _one(e, nodes.queue(e.queue), nodes.exchange(e.exchange)),
+    "expired": lambda e: _one(e, nodes.queue(e.queue), None),
+    "dropped": lambda e: _one(e, nodes.queue(e.queue), None),
+    "lost": lambda e: _one(e, nodes.consumer(e.consumer_tag), None),
     "appended": lambda e: _batch(e, _p(e.producer), _tp(e)),
-    "fetched": lambda e: _batch(e, _tp(e), f"m:{e.member}"),
+    "fetched": lambda e: _batch(e, _tp(e), nodes.member(e.member)),
     "produce_failed": lambda e: _batch(e, _p(e.producer), _tp(e)),
     "committed": lambda e: [
-        {"msg": None, "kind": "committed", "from": f"m:{e.member}", "to": f"g:{e.group}"}
+        {
+            "msg": None,
+            "kind": "committed",
+            "from": nodes.member(e.member),
+            "to": nodes.group(e.group),
+        }
     ],
     "rebalanced": lambda e: [
         {"msg": None, "kind": "assigned", "from": f"g:{e.group}", "to": f"m:{m}", "n": len(ps)}

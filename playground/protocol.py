@@ -4,10 +4,8 @@ Commands are JSON dicts `{"op": <name>, ...fields}` sent to the sandbox runtime 
 the channel layer; the runtime answers `{"ok": True, ...}` or `{"ok": False, "error": str,
 "field": str | None}`. Frames are what every viewer's WebSocket receives, one per tick.
 
-Node ids in frames and in the SVG diagram (ids are the entity names, so they are escaped
-wherever they are rendered):
-    "p:<producer>"  "x:<exchange>"  "q:<queue>"  "c:<consumer tag>"
-    "t:<topic>"  "tp:<topic>:<partition>"  "g:<group>"  "m:<member>"
+Node ids in frames, in the inspector's steps and in the SVG diagram are the engine's,
+`brokers.nodes` (ids are the entity names, so they are escaped wherever they are rendered).
 """
 
 from __future__ import annotations
@@ -71,7 +69,7 @@ CONTROL_OPS = (
     "sandbox.reset",  # empty topology; seed (optional): a new seed, else the same
     "sandbox.snapshot",  # answer with a full frame (sent to a viewer on connect)
     "message.trace",  # msg?, limit?: the history's events about one message (inspector)
-    "message.journey",  # msg: {"journey": brokers.inspect Journey.to_dict(), "body", "headers"}
+    "message.journey",  # msg: {"journey": brokers.journey Journey.to_dict(), "body", "headers"}
     "message.search",  # text, limit?: {"msgs": ids} by id, routing/record key or payload text
     "message.recent",  # node, cell?: {"items": [{msg, t, kind, text}]} seen lately at a node
     "sandbox.load",  # spec, seed?: replace the topology with an already-checked spec

@@ -9,19 +9,31 @@ dirty ratio, its threads and throttling, and `log.retention.check.interval.ms`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
 
 from brokers.kafka import events as ev
 
 if TYPE_CHECKING:
-    from brokers.kafka.model import KafkaCluster
+    from brokers.clock import Clock
+    from brokers.events import Emit
     from brokers.kafka.replication import Partition
+
+
+class CleanerHost(Protocol):
+    """What the cleaner asks of its cluster (`KafkaCluster` is one)."""
+
+    clock: Clock
+    emit: Emit
+
+    @property
+    def topics(self) -> Mapping[str, object]: ...
 
 
 class Cleaner:
     """Retention and compaction for the partitions of one cluster."""
 
-    def __init__(self, cluster: KafkaCluster) -> None:
+    def __init__(self, cluster: CleanerHost) -> None:
         self.cluster = cluster
         self.clock = cluster.clock
         self.emit = cluster.emit

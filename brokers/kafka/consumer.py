@@ -15,24 +15,47 @@ sizes and latency, pause/resume, rebalance listeners and consumer interceptors.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from brokers.kafka import events as ev
 
 if TYPE_CHECKING:
-    from brokers.kafka.group import Group
+    from brokers.clock import Clock
+    from brokers.events import Emit
     from brokers.kafka.log import Record
-    from brokers.kafka.model import KafkaCluster
     from brokers.kafka.replication import Partition
 
 TP = tuple[str, int]
+
+
+class MemberHost(Protocol):
+    """What a member asks of its cluster (`KafkaCluster` is one)."""
+
+    clock: Clock
+    emit: Emit
+
+    def partition_or_none(self, topic: str, partition: int) -> Partition | None: ...
+
+
+class MemberGroup(Protocol):
+    """What a member asks of its group (`brokers.kafka.group.Group` is one)."""
+
+    group_id: str
+    state: str
+    committed: dict[TP, int]
+
+    def rejoin(self, member: Member) -> None: ...
+
+    def mark_processed(self, tp: TP, offsets: list[int]) -> list[int]: ...
+
+    def commit(self, tp: TP, offset: int, member: str | None, reason: str) -> None: ...
 
 
 class Member:
     """One consumer with its settings, assignment, positions and loop state."""
 
     def __init__(
-        self, cluster: KafkaCluster, member_id: str, group: Group | None, **settings: Any
+        self, cluster: MemberHost, member_id: str, group: MemberGroup | None, **settings: Any
     ) -> None:
         self.cluster = cluster
         self.member_id = member_id

@@ -19,23 +19,41 @@ initial rebalance delay, offset expiry and the consumer protocol of KIP-848.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from brokers.kafka import events as ev
 from brokers.kafka.assignors import assign, cooperative_sticky_assign
 
 if TYPE_CHECKING:
+    from brokers.clock import Clock
+    from brokers.events import Emit
     from brokers.kafka.consumer import Member
-    from brokers.kafka.model import KafkaCluster
+    from brokers.kafka.replication import Partition
 
 TP = tuple[str, int]
 MAX_COOPERATIVE_ROUNDS = 4
 
 
+class GroupHost(Protocol):
+    """What a group asks of its cluster (`KafkaCluster` is one)."""
+
+    clock: Clock
+    emit: Emit
+    lag_history_size: int
+
+    def has_topic(self, topic: str) -> bool: ...
+
+    def partition_counts(self, topics: set[str]) -> dict[str, int]: ...
+
+    def partition_or_none(self, topic: str, partition: int) -> Partition | None: ...
+
+    def maybe_sample_lag(self) -> None: ...
+
+
 class Group:
     """One consumer group."""
 
-    def __init__(self, cluster: KafkaCluster, group_id: str, assignor: str) -> None:
+    def __init__(self, cluster: GroupHost, group_id: str, assignor: str) -> None:
         self.cluster = cluster
         self.group_id = group_id
         self.assignor = assignor

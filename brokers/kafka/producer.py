@@ -15,7 +15,7 @@ buffer memory and transactions.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from brokers.kafka import events as ev
 from brokers.kafka.log import Record
@@ -23,7 +23,11 @@ from brokers.kafka.partitioner import NullKeyPartitioner
 from brokers.kafka.replication import ProduceError
 
 if TYPE_CHECKING:
-    from brokers.kafka.model import KafkaCluster
+    import random
+
+    from brokers.clock import Clock
+    from brokers.events import Emit
+    from brokers.kafka.replication import Partition
 
 RETRIABLE = {
     "NOT_ENOUGH_REPLICAS",
@@ -31,6 +35,20 @@ RETRIABLE = {
     "NOT_LEADER_OR_FOLLOWER",
     "REQUEST_TIMED_OUT",
 }
+
+
+class ProducerHost(Protocol):
+    """What a producer asks of its cluster (`KafkaCluster` is one)."""
+
+    clock: Clock
+    emit: Emit
+    rng: random.Random
+
+    def next_producer_id(self) -> int: ...
+
+    def partition_or_none(self, topic: str, partition: int) -> Partition | None: ...
+
+    def appended(self, topic: str) -> None: ...
 
 
 class Batch:
@@ -56,7 +74,7 @@ class Batch:
 class Producer:
     """One producer's settings, open batches and in-flight requests."""
 
-    def __init__(self, cluster: KafkaCluster, name: str, **settings: Any) -> None:
+    def __init__(self, cluster: ProducerHost, name: str, **settings: Any) -> None:
         self.cluster = cluster
         self.name = name
         self.acks = settings["acks"]

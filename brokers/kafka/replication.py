@@ -17,14 +17,15 @@ long), preferred-leader rebalancing, reassignment and fetch sessions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from brokers.kafka import events as ev
 from brokers.kafka.log import PartitionLog, Record
 
 if TYPE_CHECKING:
-    from brokers.kafka.model import KafkaCluster
+    from brokers.clock import Clock
+    from brokers.events import Emit
     from brokers.kafka.topics import TopicConfig
 
 DEDUP_WINDOW = 5  # batches remembered per producer id, as Kafka
@@ -39,10 +40,42 @@ class ProduceError(Exception):
         self.reason = reason
 
 
+class Retention(Protocol):
+    """The cleaner's jobs a partition sets off (`Cleaner` is one)."""
+
+    def schedule_retention(self, partition: Partition) -> None: ...
+
+    def enforce_retention(self, partition: Partition) -> None: ...
+
+
+class Configured(Protocol):
+    """A topic as a partition sees it: only its configs."""
+
+    @property
+    def config(self) -> TopicConfig: ...
+
+
+class PartitionHost(Protocol):
+    """What a partition asks of its cluster (`KafkaCluster` is one)."""
+
+    clock: Clock
+    emit: Emit
+    broker_up: dict[int, bool]
+    replica_fetch_delay: float
+
+    @property
+    def topics(self) -> Mapping[str, Configured]: ...
+
+    @property
+    def cleaner(self) -> Retention: ...
+
+    def after_roll(self, partition: Partition) -> None: ...
+
+
 class Partition:
     """One partition of a topic across its replicas."""
 
-    def __init__(self, cluster: KafkaCluster, topic: str, index: int, replicas: list[int]) -> None:
+    def __init__(self, cluster: PartitionHost, topic: str, index: int, replicas: list[int]) -> None:
         self.cluster = cluster
         self.topic = topic
         self.index = index

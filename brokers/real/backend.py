@@ -53,13 +53,13 @@ class RealBackend(Backend):
         self.sink = EventSink()
         self.adapter: Any
         if kind == "rabbitmq":
-            from brokers.real.rabbitmq import RabbitMQAdapter
+            from brokers.real.rabbitmq.adapter import RabbitMQAdapter
 
             self.adapter = self.amqp = RabbitMQAdapter(
                 url, prefix, seed, self.sink, management_url=management_url
             )
         else:
-            from brokers.real.kafka import KafkaAdapter
+            from brokers.real.kafka.adapter import KafkaAdapter
 
             self.adapter = self.kafka = KafkaAdapter(url, prefix, seed, self.sink)
         self._state = "connecting"
@@ -169,7 +169,7 @@ def probe(kind: str, url: str) -> tuple[bool, str]:
     if kind == "rabbitmq":
         import pika
 
-        from brokers.real.pika_loop import explain, parameters
+        from brokers.real.rabbitmq.connection import explain, parameters
 
         try:
             connection = pika.BlockingConnection(parameters(url, "bp.probe"))
@@ -178,7 +178,7 @@ def probe(kind: str, url: str) -> tuple[bool, str]:
         connection.close()
         return True, ""
     if kind == "kafka":
-        from brokers.real.kafka import probe_kafka
+        from brokers.real.kafka.adapter import probe_kafka
 
         return probe_kafka(url)
     return False, f"unknown broker kind {kind!r} (expected one of {', '.join(KINDS)})"

@@ -1,7 +1,7 @@
 """Inspector commands: one message's journey, search, and the messages around one node.
 
 `message.journey` rebuilds a message's journey from the runtime's event history with
-`brokers.inspect.journey`, adding what events do not carry: a body preview and the
+`brokers.journey.journey`, adding what events do not carry: a body preview and the
 headers, which the runtime remembers when it publishes (`Payloads`, bounded like the
 history). `message.search` finds ids by id, key or payload text. `message.recent` lists
 the messages a diagram node has seen lately: a queue's ready and unacked messages, a
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from brokers import inspect
+from brokers import journey
 from playground.runtime.fields import CommandError, Fields
 
 if TYPE_CHECKING:
@@ -61,14 +61,14 @@ def message_journey(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     known = rt.payloads.get(msg)
     body, headers = known if known else (None, {})
     describe = rt.backend.describe()
-    found = inspect.journey(_history(rt), msg, describe, headers or None).to_dict()
+    found = journey.journey(_history(rt), msg, describe, headers or None).to_dict()
     return {"journey": found, "body": body, "headers": headers}
 
 
 def message_search(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     text = f.text("text", "", max_len=200)
     limit = f.integer("limit", 50, 1, 200)
-    return {"msgs": inspect.search(_history(rt), text, rt.payloads.bodies(), limit)}
+    return {"msgs": journey.search(_history(rt), text, rt.payloads.bodies(), limit)}
 
 
 def message_recent(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:

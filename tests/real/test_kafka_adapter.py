@@ -13,7 +13,7 @@ from kafka import KafkaAdminClient, KafkaConsumer
 from brokers.errors import Disconnected, NotFound, ResourceLocked, ValidationError
 from brokers.kafka.partitioner import partition_for_key
 from brokers.real.backend import make_backend, probe
-from brokers.real.kafka_join import complete_joins_across_polls
+from brokers.real.kafka.join_fix import complete_joins_across_polls
 
 pytestmark = pytest.mark.real
 FAST = {"session_timeout_ms": 6000, "auto_offset_reset": "earliest"}

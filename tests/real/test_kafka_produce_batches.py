@@ -1,6 +1,6 @@
 """Produced records become batch events from one callback per kafka-python batch (no broker).
 
-Drives brokers.real.kafka_produce.ProduceBatches with kafka-python's own future classes,
+Drives brokers.real.kafka.producers.ProduceBatches with kafka-python's own future classes,
 completed the way its sender thread completes them.
 """
 
@@ -10,7 +10,7 @@ from kafka.errors import MessageSizeTooLargeError
 from kafka.producer.future import FutureProduceResult, FutureRecordMetadata
 from kafka.structs import TopicPartition
 
-from brokers.real.kafka_produce import ProduceBatches
+from brokers.real.kafka.producers import ProduceBatches
 
 
 class Sink:

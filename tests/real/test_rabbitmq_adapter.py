@@ -13,8 +13,8 @@ import pytest
 from brokers.amqp.api import Properties
 from brokers.errors import Disconnected, NotFound, ValidationError
 from brokers.real.backend import make_backend, probe
-from brokers.real.management import management_get, management_request
-from brokers.real.rabbitmq import MAX_IN_FLIGHT
+from brokers.real.rabbitmq.adapter import MAX_IN_FLIGHT
+from brokers.real.rabbitmq.management import management_get, management_request
 
 pytestmark = pytest.mark.real
 MGMT = os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")

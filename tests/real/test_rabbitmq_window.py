@@ -8,7 +8,7 @@ import time
 import pytest
 
 from brokers.errors import Disconnected
-from brokers.real.rabbitmq_window import PublishWindow
+from brokers.real.rabbitmq.publish_window import PublishWindow
 
 
 def up() -> str:

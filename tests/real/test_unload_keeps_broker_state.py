@@ -22,7 +22,7 @@ from django.utils import timezone
 from kafka import KafkaAdminClient
 
 from brokers.amqp.api import Properties
-from brokers.real.management import management_get
+from brokers.real.rabbitmq.management import management_get
 from playground import host
 from playground.models import Sandbox
 from playground.sandboxes import create_sandbox

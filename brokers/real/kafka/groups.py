@@ -1,7 +1,7 @@
 """Kafka consumer groups on a real cluster: members, commits, seeks and offset resets.
 
-Part of `KafkaAdapter` (see `brokers.real.kafka`). Each member is a real `KafkaConsumer`
-on its own thread (`brokers.real.kafka_member`); the members' reports become one
+Part of `KafkaAdapter` (see `brokers.real.kafka.adapter`). Each member is a real `KafkaConsumer`
+on its own thread (`brokers.real.kafka.member`); the members' reports become one
 `Rebalanced` per generation. Leaving waits until the broker no longer lists the member,
 and an offset reset checks every partition's answer, so a reset right after a leave
 cannot be lost to a group that had not emptied yet. Leaves out static membership.
@@ -17,7 +17,7 @@ from kafka.admin import OffsetSpec, OffsetTimestamp
 
 from brokers.errors import BrokerError, NotFound, ResourceLocked, ValidationError
 from brokers.kafka import events as ev
-from brokers.real.kafka_member import Member
+from brokers.real.kafka.member import Member
 
 LEAVE_JOIN = 30.0  # seconds for a member's thread to close its consumer
 DEPARTURE_GRACE = 5.0  # seconds past the session timeout to wait for the broker to drop it

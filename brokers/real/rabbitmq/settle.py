@@ -1,6 +1,6 @@
 """What happens to a nacked, rejected or returned delivery, said from the client's side.
 
-Part of `RabbitMQAdapter` (see `brokers.real.rabbitmq`). RabbitMQ does not tell a client
+Part of `RabbitMQAdapter` (see `brokers.real.rabbitmq.adapter`). RabbitMQ does not tell a client
 that it requeued or dead-lettered a message; these follow from the ack/nack the consumer
 sent and the queue's arguments (x-dead-letter-exchange, x-delivery-limit), and x-death
 headers are given back with the user's names. Leaves out TTL and max-length expiry.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from brokers.amqp import events as ev
-from brokers.real.rabbitmq_consumer import Delivery
+from brokers.real.rabbitmq.consumer import Delivery
 
 
 class SettleOps:

@@ -24,7 +24,7 @@ import logging
 import queue
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
@@ -36,10 +36,8 @@ from kafka.structs import OffsetAndMetadata
 
 from brokers.errors import BrokerError, Disconnected, ValidationError
 from brokers.kafka import events as ev
-from brokers.real.kafka_join import complete_joins_across_polls
-
-if TYPE_CHECKING:
-    from brokers.real.kafka import KafkaAdapter
+from brokers.real.common import EventSink, Names
+from brokers.real.kafka.join_fix import complete_joins_across_polls
 
 ASSIGNORS = {
     "range": RangePartitionAssignor,
@@ -72,10 +70,29 @@ class _Listener(ConsumerRebalanceListener):
         self.member.on_assigned(assigned)
 
 
+class MemberOwner(Protocol):
+    """What a member asks of the adapter that made it (`KafkaAdapter` is one)."""
+
+    bootstrap: str
+    names: Names
+    sink: EventSink
+    topics: dict[str, dict[str, Any]]
+
+    def mark_processed(
+        self, group_id: str | None, tp: tuple[str, int], msgs: list[str]
+    ) -> list[str]: ...
+
+    def committed(
+        self, group_id: str, member: str, topic: str, partition: int, offset: int, reason: str
+    ) -> None: ...
+
+    def member_assigned(self, member: Member) -> None: ...
+
+
 class Member(threading.Thread):
     """One consumer-group member (or standalone reader when `group_id` is None)."""
 
-    def __init__(self, adapter: KafkaAdapter, member: str, group_id: str | None, **settings: Any):
+    def __init__(self, adapter: MemberOwner, member: str, group_id: str | None, **settings: Any):
         super().__init__(name=f"{adapter.names.prefix}member.{member}", daemon=True)
         self.adapter = adapter
         self.member = member

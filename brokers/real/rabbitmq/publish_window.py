@@ -1,7 +1,7 @@
 """How many publishes the caller may hand the control thread before it waits for confirms.
 
 `basic_publish` queues each message for the control thread and returns; the control
-thread publishes it and waits for the broker's confirm (see `brokers.real.rabbitmq`).
+thread publishes it and waits for the broker's confirm (see `brokers.real.rabbitmq.adapter`).
 `PublishWindow` bounds how far the caller may run ahead. The caller's thread takes a
 place per publish and the control thread frees one per confirm, each writing only its
 own counter, so the per-message path needs no lock. A caller that finds the window full

@@ -1,6 +1,6 @@
 """Kafka producers on a real cluster: one `KafkaProducer` per playground producer.
 
-Part of `KafkaAdapter` (see `brokers.real.kafka`). Each send carries the engine-style
+Part of `KafkaAdapter` (see `brokers.real.kafka.adapter`). Each send carries the engine-style
 message id in a header; the futures of one kafka-python batch report the partition and
 offsets the broker gave as one `Sent`, `Appended` and `ProduceAcked` for the batch, as the
 simulator reports its batches, with the partitioner's reason computed by
@@ -21,7 +21,7 @@ from kafka.errors import KafkaTimeoutError
 from brokers.errors import Disconnected, NotFound, ValidationError
 from brokers.kafka import events as ev
 from brokers.kafka.partitioner import key_bytes, partition_for_key
-from brokers.real.kafka_member import BOOTSTRAP_TIMEOUT_MS, MSG_HEADER, RECONNECT_BACKOFF_MAX_MS
+from brokers.real.kafka.member import BOOTSTRAP_TIMEOUT_MS, MSG_HEADER, RECONNECT_BACKOFF_MAX_MS
 
 NULL_KEY_REASON = "null key: kafka-python's default partitioner picks a random available partition"
 

@@ -1,6 +1,6 @@
 """Exchanges, queues and bindings on a real RabbitMQ: declare, delete, purge, bind, unbind.
 
-Part of `RabbitMQAdapter` (see `brokers.real.rabbitmq`): each call runs on the control
+Part of `RabbitMQAdapter` (see `brokers.real.rabbitmq.adapter`): each call runs on the control
 connection's thread with the sandbox prefix on every name, after the same validation
 the simulator does; what was declared is remembered so it can be declared again when
 the broker comes back. Leaves out passive declares from the UI.

@@ -3,9 +3,9 @@
 This module holds the connection (one `KafkaAdminClient`), the polled state (offsets,
 committed offsets and lag) for the live view, and shutdown: `close()` disconnects and
 leaves topics, records and committed offsets on the cluster, `destroy()` deletes the
-sandbox's topics and groups. The operations live by job in `kafka_topics` (topics),
-`kafka_produce` (producers) and `kafka_groups` (consumer groups, whose members are real
-`KafkaConsumer`s on their own threads, `kafka_member`, whose group joins `kafka_join`
+sandbox's topics and groups. The operations live by job in `topics`,
+`producers` and `groups` (consumer groups, whose members are real
+`KafkaConsumer`s on their own threads, `member`, whose group joins `join_fix`
 keeps from being lost between polls). Topics and group ids carry the
 sandbox prefix on the broker. Leaves out broker stop/start (the playground does not own
 a real cluster's brokers), replication events, retention and compaction events (the log
@@ -26,10 +26,10 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from brokers.errors import BrokerError, Disconnected, ValidationError
 from brokers.kafka.api import KafkaApi
 from brokers.real.common import EventSink, Names
-from brokers.real.kafka_groups import GroupOps
-from brokers.real.kafka_member import BOOTSTRAP_TIMEOUT_MS, RECONNECT_BACKOFF_MAX_MS, Member
-from brokers.real.kafka_produce import NULL_KEY_REASON, ProduceBatches, ProducerOps
-from brokers.real.kafka_topics import TopicOps, _check_topic_name
+from brokers.real.kafka.groups import GroupOps
+from brokers.real.kafka.member import BOOTSTRAP_TIMEOUT_MS, RECONNECT_BACKOFF_MAX_MS, Member
+from brokers.real.kafka.producers import NULL_KEY_REASON, ProduceBatches, ProducerOps
+from brokers.real.kafka.topics import TopicOps, _check_topic_name
 
 __all__ = ["NULL_KEY_REASON", "KafkaAdapter", "_check_topic_name", "probe_kafka"]
 

@@ -14,16 +14,14 @@ from __future__ import annotations
 import collections
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+import pika.exceptions as pe
 
 from brokers.amqp import events as ev
 from brokers.errors import ValidationError
-from brokers.real.pika_loop import PikaLoop, broker_error
-
-if TYPE_CHECKING:
-    from brokers.real.rabbitmq import RabbitMQAdapter
-
-import pika.exceptions as pe
+from brokers.real.common import EventSink, Names
+from brokers.real.rabbitmq.connection import PikaLoop, broker_error
 
 
 @dataclass
@@ -54,10 +52,26 @@ class Delivery:
     queue: str = ""  # the user's name of the queue it came from
 
 
+class ConsumerOwner(Protocol):
+    """What a consumer asks of the adapter that made it (`RabbitMQAdapter` is one)."""
+
+    url: str
+    names: Names
+    sink: EventSink
+
+    def msg_id(self, headers: dict[str, Any], method: Any) -> str: ...
+
+    def count_delivery(self, msg: str, queue: str, headers: dict[str, Any]) -> int: ...
+
+    def settle_negative(self, d: Delivery, queue: str, requeue: bool, how: str) -> None: ...
+
+    def settle_return(self, d: Delivery, queue: str, reason: str) -> None: ...
+
+
 class Consumer:
     """One consumer tag: a `PikaLoop` running basic.consume on its own connection."""
 
-    def __init__(self, adapter: RabbitMQAdapter, spec: ConsumerSpec, seed: int) -> None:
+    def __init__(self, adapter: ConsumerOwner, spec: ConsumerSpec, seed: int) -> None:
         self.adapter = adapter
         self.spec = spec
         self.rng = random.Random(f"{seed}:{spec.tag}")

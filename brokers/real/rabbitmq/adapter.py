@@ -3,11 +3,11 @@
 This module holds the connection, names and ids, polled queue depths, `describe()` and
 shutdown (`close()` disconnects and leaves queues and messages on the broker, `destroy()`
 deletes everything with the sandbox prefix); the operations live by job in
-`rabbitmq_topology` (exchanges, queues, bindings), `rabbitmq_messages` (publish, consume,
-ack, get) and `rabbitmq_settle` (what a nack or a closed channel leads to). A control
+`topology` (exchanges, queues, bindings), `messages` (publish, consume,
+ack, get) and `settle` (what a nack or a closed channel leads to). A control
 connection (its own thread, see `PikaLoop`) declares and deletes topology, publishes
 with publisher confirms and `mandatory`, and answers `basic.get`; each consumer is a real
-pika consumer with its own thread and connection (`brokers.real.rabbitmq_consumer`).
+pika consumer with its own thread and connection (`brokers.real.rabbitmq.consumer`).
 Every queue and exchange is named with the sandbox prefix on the broker; events and
 `describe()` use the user's names. Each published message carries its engine-style id
 in the `x-bp-msg` header so deliveries link back.
@@ -33,13 +33,13 @@ import pika.exceptions as pe
 from brokers.amqp.api import AmqpApi
 from brokers.errors import Disconnected, NotFound
 from brokers.real.common import EventSink, Names
-from brokers.real.management import management_get
-from brokers.real.pika_loop import PikaLoop, broker_error, explain
-from brokers.real.rabbitmq_consumer import Consumer, Delivery
-from brokers.real.rabbitmq_messages import MSG_HEADER, MessageOps
-from brokers.real.rabbitmq_settle import SettleOps
-from brokers.real.rabbitmq_topology import TopologyOps
-from brokers.real.rabbitmq_window import PublishWindow
+from brokers.real.rabbitmq.connection import PikaLoop, broker_error, explain
+from brokers.real.rabbitmq.consumer import Consumer, Delivery
+from brokers.real.rabbitmq.management import management_get
+from brokers.real.rabbitmq.messages import MSG_HEADER, MessageOps
+from brokers.real.rabbitmq.publish_window import PublishWindow
+from brokers.real.rabbitmq.settle import SettleOps
+from brokers.real.rabbitmq.topology import TopologyOps
 
 DEPTH_INTERVAL = 0.25  # seconds between queue depth polls
 MAX_IN_FLIGHT = 1000  # publishes queued for the control thread before basic_publish waits

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from brokers.inspect import explain_topic_miss, journey, search
+from brokers.journey import explain_topic_miss, journey, search
 from playground.runtime import SandboxRuntime
 
 

@@ -2,7 +2,7 @@
 
 `journey(events, msg)` reads events (objects or their `to_dict()` dicts, oldest first)
 and returns a `Journey`: one `Step` per thing that happened to the message, each with the
-node it happened at (the node ids of `playground.protocol`), a one-line explanation and
+node it happened at (a node id of `brokers.nodes`), a one-line explanation and
 plain details — the bindings that matched with their word-by-word reasons, the bindings
 that did not and why, deliveries with consumer, delivery tag and `redelivered`, the
 `x-death` history; for Kafka the partition and why, the offset, who fetched it, which
@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from brokers import nodes
 from brokers.amqp.routing import headers_match, topic_words
 
 
@@ -31,7 +32,7 @@ class Step:
 
     t: float
     kind: str
-    where: str  # a node id: "x:<exchange>", "q:<queue>", "c:<tag>", "tp:<topic>:<p>", ...
+    where: str  # a node id (`brokers.nodes`): "x:<exchange>", "q:<queue>", "tp:<topic>:<p>", ...
     text: str
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -161,14 +162,16 @@ def _amqp_step(
             f"Published{who} to {_xname(e['exchange'])} with routing key "
             f"{e['routing_key']!r} ({e['size']} bytes{flags})."
         )
-        where = f"p:{e['publisher']}" if e.get("publisher") else f"x:{e['exchange']}"
+        where = (
+            nodes.producer(e["publisher"]) if e.get("publisher") else nodes.exchange(e["exchange"])
+        )
         return Step(t, kind, where, text, {"size": e["size"], "mandatory": e.get("mandatory")})
     if kind in ("routed", "unroutable"):
         return _routing_step(history, e, amqp, headers, s)
     if kind == "returned":
         s["returned"] = True
         text = f"Returned to the publisher: {e['reply_code']} {e['reply_text']} (mandatory)."
-        return Step(t, kind, f"x:{e['exchange']}", text, {"reply_code": e["reply_code"]})
+        return Step(t, kind, nodes.exchange(e["exchange"]), text, {"reply_code": e["reply_code"]})
     if kind == "confirmed":
         verdict = "ack" if e["ack"] else "nack"
         why = f" ({e['reason']})" if e.get("reason") else ""
@@ -178,7 +181,7 @@ def _amqp_step(
         s["fates"][e["queue"]] = "ready"
         at = f" at stream offset {e['offset']}" if e.get("offset") is not None else ""
         text = f"Stored in queue {e['queue']!r}{at}; {e['depth']} message(s) now in it."
-        return Step(t, kind, f"q:{e['queue']}", text, {"depth": e["depth"]})
+        return Step(t, kind, nodes.queue(e["queue"]), text, {"depth": e["depth"]})
     if kind == "delivered":
         return _delivery_step(e, s)
     return _after_delivery_step(e, s)
@@ -204,7 +207,7 @@ def _delivery_step(e: dict, s: dict) -> Step:
         + (f" — {e['reason']}" if e.get("reason") else "")
         + "."
     )
-    return Step(e["t"], "delivered", f"c:{e['consumer_tag']}", text, d)
+    return Step(e["t"], "delivered", nodes.consumer(e["consumer_tag"]), text, d)
 
 
 def _after_delivery_step(e: dict, s: dict) -> Step | None:
@@ -213,20 +216,22 @@ def _after_delivery_step(e: dict, s: dict) -> Step | None:
     if kind == "acked":
         fates[queue] = "acked"
         text = f"Acked by {e['consumer_tag']!r} (tag {e['delivery_tag']}); removed from {queue!r}."
-        return Step(t, kind, f"c:{e['consumer_tag']}", text, {"delivery_tag": e["delivery_tag"]})
+        return Step(
+            t, kind, nodes.consumer(e["consumer_tag"]), text, {"delivery_tag": e["delivery_tag"]}
+        )
     if kind in ("nacked", "rejected"):
         verb = "Nacked" if kind == "nacked" else "Rejected"
         then = "requeue" if e["requeue"] else "no requeue: dropped or dead-lettered"
         text = f"{verb} by {e['consumer_tag']!r} (tag {e['delivery_tag']}), {then}."
-        return Step(t, kind, f"c:{e['consumer_tag']}", text, {"requeue": e["requeue"]})
+        return Step(t, kind, nodes.consumer(e["consumer_tag"]), text, {"requeue": e["requeue"]})
     if kind == "requeued":
         fates[queue] = "ready"
         text = f"Requeued in {queue!r} at position {e['position']}: {e['reason']}."
-        return Step(t, kind, f"q:{queue}", text, {"position": e["position"]})
+        return Step(t, kind, nodes.queue(queue), text, {"position": e["position"]})
     if kind == "expired":
         fates[queue] = "expired"
         text = f"Expired in {queue!r} after its TTL of {e['ttl_ms']} ms."
-        return Step(t, kind, f"q:{queue}", text, {"ttl_ms": e["ttl_ms"]})
+        return Step(t, kind, nodes.queue(queue), text, {"ttl_ms": e["ttl_ms"]})
     if kind == "dead_lettered":
         fates[queue] = "dead-lettered"
         s["x_death"] = list(e["x_death"])
@@ -236,14 +241,14 @@ def _after_delivery_step(e: dict, s: dict) -> Step | None:
             f"with routing key {keys}; x-death: {_x_death_text(e['x_death'])}."
         )
         details = {"reason": e["reason"], "exchange": e["exchange"], "x_death": e["x_death"]}
-        return Step(t, kind, f"q:{queue}", text, details)
+        return Step(t, kind, nodes.queue(queue), text, details)
     if kind == "dropped":
         fates[queue] = "dropped"
-        return Step(t, kind, f"q:{queue}", f"Dropped from {queue!r}: {e['reason']}.", {})
+        return Step(t, kind, nodes.queue(queue), f"Dropped from {queue!r}: {e['reason']}.", {})
     if kind == "lost":
         fates[queue] = "lost"
         text = f"Lost by {e['consumer_tag']!r}: {e['reason']}."
-        return Step(t, kind, f"c:{e['consumer_tag']}", text, {})
+        return Step(t, kind, nodes.consumer(e["consumer_tag"]), text, {})
     return None
 
 
@@ -278,13 +283,13 @@ def _routing_step(
     details = {"exchange_type": xtype, "matched": matched, "not_matched": missed}
     if e["kind"] == "unroutable":
         text = f"Unroutable at {_xname(exchange)}: {e['reason']}."
-        return Step(e["t"], "unroutable", f"x:{exchange}", text, details)
+        return Step(e["t"], "unroutable", nodes.exchange(exchange), text, details)
     queues = list(e.get("queues") or ())
     details["queues"] = queues
     copies = f"one copy each to {', '.join(map(repr, queues))}" if queues else "no queue"
     via = f"{xtype} " if xtype else ""
     text = f"Routed by {via}{_xname(exchange)}: {len(matched)} binding(s) matched, {copies}."
-    return Step(e["t"], "routed", f"x:{exchange}", text, details)
+    return Step(e["t"], "routed", nodes.exchange(exchange), text, details)
 
 
 def _headers_taken(b: dict, matched: list[dict]) -> bool:
@@ -395,12 +400,12 @@ def _kafka_journey(history: list[dict], own: list[dict], msg: str) -> Journey:
 
 def _kafka_step(e: dict, msg: str, s: dict) -> Step | None:
     kind, t = e["kind"], e["t"]
-    tp = f"tp:{e.get('topic')}:{e.get('partition')}"
+    tp = nodes.partition(e.get("topic"), e.get("partition"))
     if kind == "sent":
         text = f"Sent by producer {e['producer']!r} to {e['topic']}[{e['partition']}]" + (
             f" (attempt {e['attempt']})." if e["attempt"] > 1 else "."
         )
-        return Step(t, kind, f"p:{e['producer']}", text, {"attempt": e["attempt"]})
+        return Step(t, kind, nodes.producer(e["producer"]), text, {"attempt": e["attempt"]})
     if kind == "appended":
         i = e["msgs"].index(msg)
         s.update(
@@ -420,9 +425,11 @@ def _kafka_step(e: dict, msg: str, s: dict) -> Step | None:
         )
         return Step(t, kind, tp, text, {})
     if kind == "produce_acked":
-        return Step(t, kind, f"p:{e['producer']}", f"Producer got its ack (acks={e['acks']}).", {})
+        return Step(
+            t, kind, nodes.producer(e["producer"]), f"Producer got its ack (acks={e['acks']}).", {}
+        )
     if kind == "ack_lost":
-        return Step(t, kind, f"p:{e['producer']}", "The produce response was lost.", {})
+        return Step(t, kind, nodes.producer(e["producer"]), "The produce response was lost.", {})
     if kind == "produce_failed":
         retry = ", retrying" if e["retrying"] else ", given up"
         return Step(t, kind, tp, f"Produce failed: {e['error']} — {e['reason']}{retry}.", {})
@@ -431,7 +438,7 @@ def _kafka_step(e: dict, msg: str, s: dict) -> Step | None:
         s["fetched_by"].append(who)
         span = f"offsets {e['from_offset']}–{e['to_offset']}"
         text = f"Fetched by {e['member']!r} of group {e['group']!r} ({span})."
-        return Step(t, kind, f"m:{e['member']}", text, who)
+        return Step(t, kind, nodes.member(e["member"]), text, who)
     if kind == "processed":
         dup = msg in (e.get("duplicates") or ())
         s["processed"].append(
@@ -439,7 +446,7 @@ def _kafka_step(e: dict, msg: str, s: dict) -> Step | None:
         )
         again = " AGAIN — the group had already processed it (a duplicate)" if dup else ""
         text = f"Processed by {e['member']!r} of group {e['group']!r}{again}."
-        return Step(t, kind, f"m:{e['member']}", text, {"duplicate": dup})
+        return Step(t, kind, nodes.member(e["member"]), text, {"duplicate": dup})
     if kind == "compacted":
         s["deleted"] = "compacted"
         return Step(t, kind, tp, f"Removed by compaction: {e['reason']}.", {})
@@ -449,7 +456,7 @@ def _kafka_step(e: dict, msg: str, s: dict) -> Step | None:
 def _coverage_steps(history: list[dict], s: dict) -> list[Step]:
     """Commits covering the record, resets that rewind past it, deletions and truncations."""
     topic, partition, offset = s["topic"], s["partition"], s["offset"]
-    tp = f"tp:{topic}:{partition}"
+    tp = nodes.partition(topic, partition)
     covered: set[str] = set()
     steps = []
     for e in history:
@@ -464,7 +471,7 @@ def _coverage_steps(history: list[dict], s: dict) -> list[Step]:
                 f"Group {e['group']!r} committed offset {e['offset']} ({e['reason']}): "
                 f"this record counts as consumed for that group."
             )
-            steps.append(Step(e["t"], kind, f"g:{e['group']}", text, c))
+            steps.append(Step(e["t"], kind, nodes.group(e["group"]), text, c))
         elif kind == "offset_reset" and e["offset"] is not None and e["offset"] <= offset:
             if e["group"] in covered:
                 covered.discard(e["group"])
@@ -472,7 +479,9 @@ def _coverage_steps(history: list[dict], s: dict) -> list[Step]:
                     f"Group {e['group']!r} reset to offset {e['offset']}: "
                     "it will read this record again."
                 )
-                steps.append(Step(e["t"], kind, f"g:{e['group']}", text, {"offset": e["offset"]}))
+                steps.append(
+                    Step(e["t"], kind, nodes.group(e["group"]), text, {"offset": e["offset"]})
+                )
         elif kind == "retention_deleted" and e["log_start"] > offset and not s["deleted"]:
             s["deleted"] = "retention"
             text = f"Deleted by retention ({e['reason']}); the log now starts at {e['log_start']}."

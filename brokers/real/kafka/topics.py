@@ -1,6 +1,6 @@
 """Kafka topics on a real cluster: create (with configs), delete, alter, grow, redeclare.
 
-Part of `KafkaAdapter` (see `brokers.real.kafka`): topics go through the admin client
+Part of `KafkaAdapter` (see `brokers.real.kafka.adapter`): topics go through the admin client
 with the sandbox prefix; leaders are read back for the live view. A topic this sandbox
 made earlier (its runtime was unloaded, the cluster kept it) is taken back as it is, its
 records and the groups' committed offsets with it: grown to the partitions asked for,

@@ -1,8 +1,8 @@
 """Publishing, consuming, acks and basic.get on a real RabbitMQ.
 
-Part of `RabbitMQAdapter` (see `brokers.real.rabbitmq`). Publishes go through the control
+Part of `RabbitMQAdapter` (see `brokers.real.rabbitmq.adapter`). Publishes go through the control
 connection with publisher confirms and `mandatory`; each consumer is a real pika
-consumer on its own thread and connection (`brokers.real.rabbitmq_consumer`); every
+consumer on its own thread and connection (`brokers.real.rabbitmq.consumer`); every
 message carries its engine-style id in the `x-bp-msg` header. A publish the connection
 took down with it (handed over, never confirmed) gets `Confirmed(ack=False)` with the
 reason, as pika's caller would learn it, so no published message is left unaccounted
@@ -20,7 +20,7 @@ from brokers.amqp import events as ev
 from brokers.amqp import validation as v
 from brokers.amqp.api import GetResult, Properties
 from brokers.errors import AccessRefused, Disconnected, NotFound, ValidationError
-from brokers.real.rabbitmq_consumer import Consumer, ConsumerSpec, Delivery
+from brokers.real.rabbitmq.consumer import Consumer, ConsumerSpec, Delivery
 
 MSG_HEADER = "x-bp-msg"
 UNCONFIRMED = "the connection was lost before RabbitMQ confirmed it"
