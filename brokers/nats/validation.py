@@ -300,8 +300,10 @@ def consumer_config(
         subj.check_subject(deliver_subject, wildcards=False, what="deliver subject")
     if deliver_group is not None:
         if deliver_subject is None:
-            raise ValidationError("deliver_group is a queue group for push consumers: set a "
-                                  "deliver_subject, or leave it out for a pull consumer")
+            raise ValidationError(
+                "deliver_group is a queue group for push consumers: set a "
+                "deliver_subject, or leave it out for a pull consumer"
+            )
         subj.check_name("deliver group", deliver_group)
     policy = choice("deliver_policy", deliver_policy, DELIVER_POLICIES)
     ack = choice("ack_policy", ack_policy, ACK_POLICIES)
@@ -365,23 +367,37 @@ def _check_start(policy: str, seq: Any, start: Any) -> None:
         seconds("opt_start_time", start)
     elif start is not None:
         raise ValidationError(
-            f"consumer delivery policy is deliver {words}, but an optional start time is "
-            "also set"
+            f"consumer delivery policy is deliver {words}, but an optional start time is also set"
         )
 
 
-#: fields an existing consumer may change when it is added again (nats-server 2.9)
-UPDATABLE = ("ack_wait", "max_deliver", "max_ack_pending", "inactive_threshold")
+#: fields an existing consumer may change when it is added again (checked on 2.9.10)
+UPDATABLE = (
+    "ack_wait",
+    "max_deliver",
+    "max_ack_pending",
+    "inactive_threshold",
+    "filter_subject",
+    "deliver_group",
+)
 
 
-def consumer_update(old: ConsumerConfig, new: ConsumerConfig) -> ConsumerConfig:
-    """`new` when it only changes what 2.9 lets a consumer update; else the refusal."""
+def consumer_update(old: ConsumerConfig, new: ConsumerConfig, bound: bool) -> ConsumerConfig:
+    """`new` when it only changes what 2.9 lets a consumer update; else the refusal.
+    `bound` says whether a push consumer's deliver subject has subscribers."""
     for name in ConsumerConfig.__dataclass_fields__:
         if name in UPDATABLE or getattr(old, name) == getattr(new, name):
             continue
-        if name == "deliver_subject" and (old.push != new.push):
-            frm, to = ("push", "pull") if old.push else ("pull", "push")
-            raise ValidationError(f"can not update {frm} consumer to {to} based")
+        if name == "deliver_subject":
+            if old.push != new.push:
+                frm, to = ("push", "pull") if old.push else ("pull", "push")
+                raise ValidationError(f"can not update {frm} consumer to {to} based")
+            if bound:
+                raise ValidationError(
+                    f"consumer name {old.name!r} already in use: its deliver subject "
+                    f"{old.deliver_subject!r} has subscribers, so it can not move"
+                )
+            continue
         words = {"opt_start_seq": "start sequence", "opt_start_time": "start time"}.get(
             name, name.replace("_", " ")
         )
@@ -389,11 +405,15 @@ def consumer_update(old: ConsumerConfig, new: ConsumerConfig) -> ConsumerConfig:
             f"consumer {old.name!r} exists: {words} can not be updated "
             f"(only {', '.join(UPDATABLE)} can)"
         )
-    return replace(old, **{k: getattr(new, k) for k in UPDATABLE})
+    return replace(old, **{k: getattr(new, k) for k in (*UPDATABLE, "deliver_subject")})
 
 
 def worker_settings(
-    behaviour: Any, processing_time: Any, failure_rate: Any, on_failure: Any, nak_delay: Any,
+    behaviour: Any,
+    processing_time: Any,
+    failure_rate: Any,
+    on_failure: Any,
+    nak_delay: Any,
     batch: Any,
 ) -> dict[str, Any]:
     """Checked settings of a simulated worker."""
