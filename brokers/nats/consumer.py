@@ -337,8 +337,13 @@ class Consumer:
                     )
                 )
         if self.pending:
-            deadline = min(entry[1] for entry in self.pending.values()) + wait
-            self.timer = self.server.clock.at(max(deadline, now), self._check)
+            # as the server does: the soonest deadline still to come, else one ack_wait on
+            # (messages waiting on the redelivery queue are not due again)
+            deadline = min(
+                (e[1] + wait for s, e in self.pending.items() if s not in self.rdq_set),
+                default=now + wait,
+            )
+            self.timer = self.server.clock.at(max(deadline, now + EPSILON), self._check)
         if expired:
             self.server.kick(self)
 

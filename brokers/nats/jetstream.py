@@ -217,7 +217,7 @@ class JetStream:
                 return seq
         size = check.stored_size(subject, data, hdrs)
         try:
-            stream.check_room(size)
+            stream.check_room(len(data) + check.header_size(hdrs))
         except Refused as refused:
             self.emit(
                 ev.JsRefused(
@@ -558,7 +558,7 @@ class JetStream:
                 batch=request.remaining,
             )
         )
-        self.kick(c)
+        self._pump(c)  # the server serves a pull request as it arrives
 
     def _pump(self, c: Consumer) -> None:
         c._kicked = False

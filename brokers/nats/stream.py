@@ -92,12 +92,15 @@ class Stream:
         hit = dedup.get(msg_id)
         return None if hit is None else (hit[0], now - hit[1])
 
-    def check_room(self, size: int) -> None:
-        """Raise `Refused` when discard new forbids another message of `size` bytes."""
+    def check_room(self, payload: int) -> None:
+        """Raise `Refused` when discard new forbids another message whose data and headers
+        take `payload` bytes. nats-server 2.9 compares the payload, not the stored size,
+        and refuses from the limit itself on (`>=`); a message it lets in can still take
+        the stream past max_bytes, and then the oldest goes as with discard old."""
         cfg = self.config
-        if 0 < cfg.max_msg_size < size:
+        if 0 < cfg.max_msg_size < payload:
             raise Refused(
-                f"message size {size} exceeds max_msg_size {cfg.max_msg_size}", 10054, 400
+                f"message size {payload} exceeds max_msg_size {cfg.max_msg_size}", 10054, 400
             )
         if cfg.discard != "new":
             return
@@ -106,9 +109,9 @@ class Stream:
                 f"maximum messages exceeded: the stream holds max_msgs={cfg.max_msgs} and "
                 "discard is new, so the publish is refused and nothing is removed"
             )
-        if cfg.max_bytes > 0 and self.bytes + size > cfg.max_bytes:
+        if cfg.max_bytes > 0 and self.bytes + payload >= cfg.max_bytes:
             raise Refused(
-                f"maximum bytes exceeded: {self.bytes} + {size} bytes would pass "
+                f"maximum bytes exceeded: {self.bytes} stored + {payload} new bytes reach "
                 f"max_bytes={cfg.max_bytes} and discard is new, so the publish is refused"
             )
 
@@ -145,7 +148,8 @@ class Stream:
         return self.last_seq
 
     def enforce_limits(self, subject: str | None = None) -> None:
-        """Discard old: drop the oldest messages until every limit holds again."""
+        """Drop the oldest messages until every limit holds again (with discard new only
+        max_bytes can be passed, by the message that was let in)."""
         cfg = self.config
         if cfg.max_msgs_per_subject > 0:
             for s in [subject] if subject is not None else list(self.by_subject):
@@ -157,19 +161,18 @@ class Stream:
                         f"max_msgs_per_subject={cfg.max_msgs_per_subject}: {s!r} keeps only "
                         "its newest messages",
                     )
-        if cfg.discard == "new":
-            return
+        old = "discard old" if cfg.discard == "old" else "discard new let the last one in"
         while cfg.max_msgs > 0 and len(self.msgs) > cfg.max_msgs:
             self.remove(
                 self.first_seq,
                 "limits",
-                f"max_msgs={cfg.max_msgs} with discard old: the oldest message makes room",
+                f"max_msgs={cfg.max_msgs} with {old}: the oldest message makes room",
             )
         while cfg.max_bytes > 0 and self.bytes > cfg.max_bytes:
             self.remove(
                 self.first_seq,
                 "limits",
-                f"max_bytes={cfg.max_bytes} with discard old: the oldest message makes room",
+                f"max_bytes={cfg.max_bytes} with {old}: the oldest message makes room",
             )
 
     # -- removing --------------------------------------------------------------------

@@ -8,8 +8,10 @@ A worker handles its deliveries one at a time, as a nats-py subscription callbac
 subscription on the consumer's deliver subject (in its deliver group); a `PullWorker`
 keeps one pull request of `batch` messages open and asks again once it has finished
 what that request brought. Stopping a worker is abrupt: JetStream has no channel to
-close, so what it held stays pending until ack_wait. Leaves out heartbeats and the
-ordered consumer.
+close, so what it held stays pending until ack_wait. A worker takes at least
+`MIN_PROCESSING` (a millisecond, about a client's round trip) per message, so one that
+naks everything at once cannot spin forever inside a single virtual instant. Leaves out
+heartbeats and the ordered consumer.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from brokers.nats.consumer import Consumer, Delivery, PullRequest
 
 if TYPE_CHECKING:
     from brokers.nats.model import NatsServer
+
+MIN_PROCESSING = 0.001
 
 
 class Worker:
@@ -62,7 +66,8 @@ class Worker:
     def _next(self) -> None:
         if self.queue and self.state == "running":
             d = self.queue.popleft()
-            self.busy = self.server.clock.schedule(self.processing_time, self._done, d)
+            took = max(self.processing_time, MIN_PROCESSING)
+            self.busy = self.server.clock.schedule(took, self._done, d)
         else:
             self.idle()
 
