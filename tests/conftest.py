@@ -51,6 +51,14 @@ def kafka_bootstrap() -> str:
 
 
 @pytest.fixture
+def nats_url() -> str:
+    """URL of a reachable nats-server with JetStream."""
+    url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
+    need(reachable("127.0.0.1", 4222), "no NATS on 127.0.0.1:4222 (run `make services`)")
+    return url
+
+
+@pytest.fixture
 def redis_url() -> str:
     """URL of a reachable Redis."""
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
