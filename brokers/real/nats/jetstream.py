@@ -10,6 +10,11 @@ named by the adapter ("eph1", ...) as the simulator names them, which nats-serve
 allows. The sequence of every message the sandbox stored is learnt from its PubAck;
 `_refresh` compares those with each stream's state (`deleted_details`) to report what
 the server removed, with the cause the stream's config implies.
+
+Byte counts are reported as the user's own server would count them: the server stores
+every subject with the sandbox prefix (`bp.<id>.`), so `bytes` has that many bytes per
+message taken off. Limits cannot be translated that way: on the real server `max_bytes`
+is reached that much sooner, by the prefix's length per stored message.
 """
 
 from __future__ import annotations
@@ -89,7 +94,9 @@ class JetStreamOps:
             "config": self._user_stream_config(resp["config"]),
             "state": {
                 "messages": state.get("messages", 0),
-                "bytes": state.get("bytes", 0),
+                # the server counts the sandbox prefix in every subject; the user's own
+                # server would not
+                "bytes": state.get("bytes", 0) - len(self.names.prefix) * state.get("messages", 0),
                 "first_seq": state.get("first_seq", 0),
                 "last_seq": state.get("last_seq", 0),
                 "num_subjects": state.get("num_subjects", 0),
