@@ -21,6 +21,9 @@ Follows nats-server 2.9's consumer, checked number by number against the real se
   the server never forgets one that hit max_deliver, and neither does this.
 - Pull requests wait in a queue and are served one message at a time in turn (a request
   with room left goes to the back), as the server's wait queue does.
+- Looking for the next message moves `sseq` past everything the filter skips, up to the
+  stream's last sequence, as the server's scan does; a consumer is only woken by
+  messages its filter matches, so the jump happens when it next looks.
 
 Leaves out backoff, flow control, heartbeats, rate limits, replay original, headers
 only, max_waiting and request expiry (a waiting request lasts until filled or until its
@@ -150,6 +153,8 @@ class Consumer:
                 return msgs[seq]
         seq = self.stream.next_seq(self.sseq, self.filter)
         if seq is None:
+            # the scan passed every stored message: the server's cursor moves past them
+            self.sseq = max(self.sseq, self.stream.last_seq + 1)
             return None
         self.sseq = seq + 1
         return msgs[seq]

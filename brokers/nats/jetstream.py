@@ -274,7 +274,9 @@ class JetStream:
             stream.enforce_limits(subject)
         if ack:
             self.emit(ev.JsPubAcked(t=now, msg=msg, stream=name, stream_seq=seq))
-        self._kick_all(stream)
+        for c in stream.consumers.values():  # the server signals consumers whose filter matches
+            if c.interested_in(subject) and (c.waiting or c.config.push):
+                self.kick(c)
         return seq
 
     # -- consumers -------------------------------------------------------------------

@@ -1,31 +1,9 @@
-"""What the NATS differential tests share: run a script on the simulator and on the real
-server, and reduce a run to what an observer would note."""
+"""What the NATS differential tests share: observers that reduce a run to what a person
+watching would note (the `nats_both` fixture that makes the runs is in conftest.py)."""
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
-
-from brokers.real.backend import make_backend
-from brokers.real.scenario import Run, run
-from brokers.sim import Simulator
-
-
-@pytest.fixture
-def both(nats_url):
-    """`both(script)` -> (simulator run, real run) of the same script."""
-    made = []
-
-    def go(script):
-        real = make_backend("nats", url=nats_url, prefix=f"bp.d{uuid.uuid4().hex[:8]}.")
-        made.append(real)
-        assert real.status()["state"] == "connected", real.status()
-        return run(Simulator(seed=1), script, "nats"), run(real, script, "nats")
-
-    yield go
-    for b in made:
-        b.close()
+from brokers.real.scenario import Run
 
 
 def received(r: Run) -> dict[str, list[str]]:
@@ -61,7 +39,11 @@ def count(kind: str, n: int, **match):
     """An `until` for `wait`: at least `n` events of `kind` whose fields match."""
 
     def done(events) -> bool:
-        hits = [e for e in events if e.kind == kind and all(getattr(e, k) == v for k, v in match.items())]
+        hits = [
+            e
+            for e in events
+            if e.kind == kind and all(getattr(e, k) == v for k, v in match.items())
+        ]
         return len(hits) >= n
 
     return done

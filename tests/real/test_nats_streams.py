@@ -1,4 +1,4 @@
-"""Streams on both: each retention policy, discard old and new, per-subject limits, max_age,
+"""Streams on nats_both: each retention policy, discard old and new, per-subject limits, max_age,
 the duplicate window and the refusals — compared by stream state and what was removed."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import re
 import pytest
 
 from brokers.errors import BrokerError
-from tests.real.nats_helpers import both, count  # noqa: F401 - fixture
+from tests.real.nats_helpers import count
 
 pytestmark = pytest.mark.real
-PREFIX = "bp.d12345678."  # the length of the prefixes `both` gives the real server
+PREFIX = "bp.d12345678."  # the length of the prefixes `nats_both` gives the real server
 
 
 def state(api, stream):
@@ -42,9 +42,9 @@ def removed(r):
         ({"max_msgs_per_subject": 2}, 6),
     ],
 )
-def test_limits_and_discard_policies_keep_the_same_messages(both, config, publishes):
+def test_limits_and_discard_policies_keep_the_same_messages(nats_both, config, publishes):
     """The real server stores each subject with the sandbox prefix, which counts toward
-    max_bytes; on the simulator the subjects get a first token of the same length, so both
+    max_bytes; on the simulator the subjects get a first token of the same length, so nats_both
     hold messages of the same size and the byte limits can be compared exactly."""
 
     def script(api, wait):
@@ -58,7 +58,7 @@ def test_limits_and_discard_policies_keep_the_same_messages(both, config, publis
         messages, _, first, last, subjects = state(api, "S")
         return messages, first, last, subjects
 
-    sim, real = both(script)
+    sim, real = nats_both(script)
     assert sim.result == real.result
     assert acks(sim) == acks(real) and refused(sim) == refused(real)
     assert removed(sim) == removed(real)
@@ -68,7 +68,7 @@ def removed_or_refused(events):
     return [e for e in events if e.kind in ("js_removed", "js_refused")]
 
 
-def test_sizes_count_subject_data_and_headers_as_the_file_store_does(both):
+def test_sizes_count_subject_data_and_headers_as_the_file_store_does(nats_both):
     def script(api, wait):
         api.add_stream("X1", ["x1.>"])
         api.js_publish("x1.a", b"")
@@ -76,11 +76,11 @@ def test_sizes_count_subject_data_and_headers_as_the_file_store_does(both):
         api.js_publish("x1.abc", b"hello", msg_id="id1")
         return state(api, "X1")
 
-    sim, real = both(script)
+    sim, real = nats_both(script)
     assert sim.result == real.result == (3, 34 + 63 + 75, 1, 3, 2)
 
 
-def test_the_duplicate_window_answers_the_first_sequence(both):
+def test_the_duplicate_window_answers_the_first_sequence(nats_both):
     def script(api, wait):
         api.add_stream("D", ["d"], duplicate_window=1)
         api.js_publish("d", "a", msg_id="order-1")
@@ -90,14 +90,21 @@ def test_the_duplicate_window_answers_the_first_sequence(both):
         api.js_publish("d", "a after the window", msg_id="order-1")
         return state(api, "D")
 
-    sim, real = both(script)
-    assert acks(sim) == acks(real) == [
-        ("n1", 1, False), ("n2", 1, True), ("n3", 2, False), ("n4", 3, False),
-    ]
+    sim, real = nats_both(script)
+    assert (
+        acks(sim)
+        == acks(real)
+        == [
+            ("n1", 1, False),
+            ("n2", 1, True),
+            ("n3", 2, False),
+            ("n4", 3, False),
+        ]
+    )
     assert sim.result[0] == real.result[0] == 3
 
 
-def test_max_age_removes_old_messages(both):
+def test_max_age_removes_old_messages(nats_both):
     def script(api, wait):
         api.add_stream("A", ["a"], max_age=1)
         api.js_publish("a", "old")
@@ -105,12 +112,12 @@ def test_max_age_removes_old_messages(both):
         api.js_publish("a", "new")
         return state(api, "A")
 
-    sim, real = both(script)
+    sim, real = nats_both(script)
     assert sim.result[:1] + sim.result[2:] == real.result[:1] + real.result[2:] == (1, 2, 2, 1)
     assert removed(sim) == removed(real) == [("n1", 1)]
 
 
-def test_workqueue_removes_on_ack_and_interest_once_everyone_acked(both):
+def test_workqueue_removes_on_ack_and_interest_once_everyone_acked(nats_both):
     def script(api, wait):
         api.add_stream("Q", ["q.*"], retention="workqueue")
         api.add_stream("I", ["i.*"], retention="interest")
@@ -130,7 +137,7 @@ def test_workqueue_removes_on_ack_and_interest_once_everyone_acked(both):
             api.ack("I", "only_b", m.consumer_seq)
         return before, middle, state(api, "Q"), state(api, "I")
 
-    sim, real = both(script)
+    sim, real = nats_both(script)
     assert sim.result == real.result
     before, middle, q_after, i_after = real.result
     assert before[0][0] == 2 and before[1][0] == 2
@@ -150,7 +157,7 @@ def test_workqueue_removes_on_ack_and_interest_once_everyone_acked(both):
         lambda api: api.add_consumer("Nope", durable_name="c"),
     ],
 )
-def test_what_the_server_refuses_the_simulator_refuses(both, step):
+def test_what_the_server_refuses_the_simulator_refuses(nats_both, step):
     def script(api, wait):
         api.add_stream("Z1", ["z.a.*", "z.b.>"])
         api.add_consumer("Z1", durable_name="ok_wide", filter_subject="z.>")
@@ -160,7 +167,7 @@ def test_what_the_server_refuses_the_simulator_refuses(both, step):
             return type(exc).__name__
         return "accepted"
 
-    sim, real = both(script)
+    sim, real = nats_both(script)
     assert sim.result == real.result != "accepted"
 
 
@@ -169,17 +176,25 @@ def test_what_the_server_refuses_the_simulator_refuses(both, step):
     [
         ({"durable_name": "w1"}, {"durable_name": "w2"}),
         ({"durable_name": "w1"}, {"durable_name": "w2", "filter_subject": "x3.a"}),
-        ({"durable_name": "f1", "filter_subject": "x3.a.*"},
-         {"durable_name": "f2", "filter_subject": "x3.a.b"}),
-        ({"durable_name": "f1", "filter_subject": "x3.a.*"},
-         {"durable_name": "f2", "filter_subject": "x3.b.>"}),
-        ({"durable_name": "f1"}, {"durable_name": "f2", "ack_policy": "all",
-                                  "filter_subject": "x3.q"}),
-        ({"durable_name": "f1", "filter_subject": "x3.a"},
-         {"durable_name": "f2", "deliver_policy": "new", "filter_subject": "x3.z"}),
+        (
+            {"durable_name": "f1", "filter_subject": "x3.a.*"},
+            {"durable_name": "f2", "filter_subject": "x3.a.b"},
+        ),
+        (
+            {"durable_name": "f1", "filter_subject": "x3.a.*"},
+            {"durable_name": "f2", "filter_subject": "x3.b.>"},
+        ),
+        (
+            {"durable_name": "f1"},
+            {"durable_name": "f2", "ack_policy": "all", "filter_subject": "x3.q"},
+        ),
+        (
+            {"durable_name": "f1", "filter_subject": "x3.a"},
+            {"durable_name": "f2", "deliver_policy": "new", "filter_subject": "x3.z"},
+        ),
     ],
 )
-def test_workqueue_consumer_rules_agree(both, first, second):
+def test_workqueue_consumer_rules_agree(nats_both, first, second):
     def script(api, wait):
         api.add_stream("X3", ["x3.>"], retention="workqueue")
         api.add_consumer("X3", **first)
@@ -189,5 +204,5 @@ def test_workqueue_consumer_rules_agree(both, first, second):
             return type(exc).__name__, re.search(r"\((\d{5})\)", str(exc)).group(1)
         return "accepted"
 
-    sim, real = both(script)
+    sim, real = nats_both(script)
     assert sim.result == real.result

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from brokers.errors import BrokerError
-from tests.real.nats_helpers import both, count, received  # noqa: F401 - fixture
+from tests.real.nats_helpers import count, received
 
 pytestmark = pytest.mark.real
 
@@ -14,7 +14,7 @@ PATTERNS = ["orders.*", "orders.>", "orders.eu.*", "*.eu.*", ">", "orders.eu.new
 SUBJECTS = ["orders", "orders.eu", "orders.eu.new", "orders.us.new", "billing.eu.x", "a.b.c.d"]
 
 
-def test_every_pattern_reaches_the_same_subjects(both):
+def test_every_pattern_reaches_the_same_subjects(nats_both):
     def script(api, wait):
         for i, pattern in enumerate(PATTERNS):
             api.subscribe(pattern, name=f"p{i}")
@@ -23,7 +23,7 @@ def test_every_pattern_reaches_the_same_subjects(both):
         expected = sum(1 for p in PATTERNS for s in SUBJECTS if _m(p, s))
         wait(5, until=count("nats_delivered", expected))
 
-    sim, real = both(script)
+    sim, real = nats_both(script)
     assert received(sim) == received(real)
     assert received(real)["p0"] == ["n2"]  # orders.* takes orders.eu only
 
@@ -46,7 +46,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(("call", "subject"), BAD)
-def test_a_subject_both_refuse(both, call, subject):
+def test_a_subject_both_refuse(nats_both, call, subject):
     def script(api, wait):
         try:
             getattr(api, call)(subject)
@@ -54,18 +54,22 @@ def test_a_subject_both_refuse(both, call, subject):
             return "refused"
         return "accepted"
 
-    sim, real = both(script)
+    sim, real = nats_both(script)
     assert sim.result == real.result == "refused"
 
 
-def test_a_message_nobody_listens_to_is_dropped_on_both(both):
+def test_a_message_nobody_listens_to_is_dropped_on_both(nats_both):
     def script(api, wait):
         api.subscribe("orders.*")
         api.publish("orders.eu.late")
         wait(3, until=count("nats_dropped", 1))
 
-    sim, real = both(script)
-    assert [e.msg for e in sim.of("nats_dropped")] == [e.msg for e in real.of("nats_dropped")] == ["n1"]
+    sim, real = nats_both(script)
+    assert (
+        [e.msg for e in sim.of("nats_dropped")]
+        == [e.msg for e in real.of("nats_dropped")]
+        == ["n1"]
+    )
 
 
 def _raw(nats_url, coro):

@@ -114,9 +114,14 @@ class NatsLoop(threading.Thread):
         )
 
     def submit(self, factory: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
-        """Run `factory()` on the loop and return its result."""
+        """Run `factory()` on the loop and return its result. Called from the loop's own
+        thread (an advisory handler stopping a worker) it cannot wait without deadlocking,
+        so it starts the coroutine as a task and returns None."""
         if not self.alive:
             raise Disconnected(self.lost or "NATS is not connected")
+        if threading.current_thread() is self:
+            self.loop.create_task(factory())  # type: ignore[arg-type]
+            return None  # type: ignore[return-value]
         future = asyncio.run_coroutine_threadsafe(factory(), self.loop)  # type: ignore[arg-type]
         try:
             return future.result(timeout)

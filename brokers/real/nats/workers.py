@@ -26,6 +26,7 @@ from brokers.nats.api import JsMessage
 from brokers.nats.validation import NS, ConsumerConfig
 
 PULL_EXPIRES = 5.0
+FETCH_EXPIRES = 0.25
 MIN_PROCESSING = 0.001
 SETTLE_BODY = {"ack": b"+ACK", "term": b"+TERM", "progress": b"+WPI"}
 
@@ -419,9 +420,10 @@ class WorkerOps:
 
         sub = await nc.subscribe(inbox, cb=cb)
         target = f"$JS.API.CONSUMER.MSG.NEXT.{self.names.stream(stream)}.{consumer}"
-        await nc.publish(
-            target, json.dumps({"batch": batch, "no_wait": True}).encode(), reply=inbox
-        )
+        # nats-server 2.9 never answers a no-wait request that max_ack_pending holds back,
+        # so it also gets a short expiry (then a 408 status ends it)
+        body = {"batch": batch, "no_wait": True, "expires": int(FETCH_EXPIRES * NS)}
+        await nc.publish(target, json.dumps(body).encode(), reply=inbox)
         out: list[JsMessage] = []
         try:
             while len(out) < batch:

@@ -246,3 +246,11 @@ def test_a_filter_may_be_wider_than_the_stream_but_not_just_overlap(rig):
     rig.nats.add_consumer("Z1", durable_name="c3", filter_subject="z.>")
     with pytest.raises(ValidationError, match="not a valid subset"):
         rig.nats.add_consumer("Z1", durable_name="c1", filter_subject="z.*.q")
+
+
+def test_looking_for_the_next_message_moves_a_filtered_cursor_past_the_rest(x5):
+    x5.nats.add_consumer("X5", durable_name="b", filter_subject="x5.b")
+    x5.nats.js_publish("x5.c", "not for b")
+    assert x5.info("X5", "b")["delivered"] == (0, 0)  # nothing looked yet
+    assert [m.stream_seq for m in x5.nats.fetch("X5", "b", 10)] == [2, 4, 6]
+    assert x5.info("X5", "b")["delivered"] == (3, 7)  # measured on nats-server 2.9.10
