@@ -24,13 +24,20 @@ T = TypeVar("T")
 
 def explain(exc: BaseException, url: str) -> str:
     """A sentence saying why the server could not be reached."""
-    where = url.split("@")[-1]
+    host, port = _address(url)
+    where = f"{host}:{port}"
     text = str(exc) or type(exc).__name__
     if isinstance(exc, ConnectionRefusedError) or "Connect call failed" in text:
         text = "connection refused"
     elif isinstance(exc, asyncio.TimeoutError | TimeoutError):
         text = "timed out"
     return f"NATS not reachable at {where}: {text}"
+
+
+def _address(url: str) -> tuple[str, int]:
+    hostport = url.split("://", 1)[-1].split("@")[-1].split("/")[0]
+    host, _, port = hostport.rpartition(":")
+    return (host or "127.0.0.1"), int(port or 4222)
 
 
 def api_error(err: dict[str, Any], scrub: Callable[[str], str]) -> BrokerError:
@@ -80,14 +87,22 @@ class NatsLoop(threading.Thread):
 
     async def _connect(self) -> None:
         try:
-            self.nc = await nats.connect(
-                self.url,
-                name=self.client_name,
-                allow_reconnect=False,
-                connect_timeout=2,
-                max_reconnect_attempts=0,
-                disconnected_cb=self._disconnected,
-                error_cb=self._error,
+            # nats-py retries an initial connect however it is told; a plain TCP connect
+            # first gives a refused or silent server its answer at once
+            host, port = _address(self.url)
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 2)
+            writer.close()
+            self.nc = await asyncio.wait_for(
+                nats.connect(
+                    self.url,
+                    name=self.client_name,
+                    allow_reconnect=False,
+                    connect_timeout=2,
+                    max_reconnect_attempts=1,
+                    disconnected_cb=self._disconnected,
+                    error_cb=self._error,
+                ),
+                5,
             )
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
             self.error = Disconnected(explain(exc, self.url))
