@@ -14,10 +14,14 @@ and cluster events.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from brokers.events import Event
+from brokers.events import Event, _plain
+
+
+_SCALARS = (str, int, float, bool, type(None))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,6 +29,23 @@ class NatsEvent(Event):
     """Base of the NATS events (no kind of its own)."""
 
     broker = "nats"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with `kind` and `broker` added (field names cached per class;
+        scalars copied as they are, only tuples, dicts and records converted)."""
+        cls = type(self)
+        names = cls.__dict__.get("_field_names")
+        if names is None:  # static metadata of the class, computed once
+            names = tuple(f.name for f in dataclasses.fields(self))
+            cls._field_names = names  # type: ignore[attr-defined]
+        data = {}
+        values = self.__dict__
+        for name in names:
+            value = values[name]
+            data[name] = value if type(value) in _SCALARS else _plain(value)
+        data["kind"] = self.kind
+        data["broker"] = "nats"
+        return data
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,7 @@ class JetStream:
         headers: dict[str, str] | None = None,
         publisher: str = "",
     ) -> str:
-        subj.check_subject(subject, wildcards=False)
+        self._check_publish_subject(subject)  # type: ignore[attr-defined]
         body = check.data_bytes(data)
         hdrs = check.headers(headers)
         if msg_id is not None:

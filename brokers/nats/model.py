@@ -43,6 +43,8 @@ class NatsServer(CoreNats, JetStream, NatsApi):
         self._sub_names = 0
         self._eph_seq = 0
         self._worker_seq = 0
+        #: publish subjects already found valid (a publish checks each subject once)
+        self.valid_subjects: set[str] = set()
 
     def describe(self) -> dict[str, Any]:
         consumers = []

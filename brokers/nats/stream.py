@@ -64,6 +64,8 @@ class Stream:
         self.last_seq = 0
         self.bytes = 0
         self.consumers: dict[str, Consumer] = {}
+        #: sequences between first_seq and last_seq that hold no message, sorted
+        self._holes: list[int] = []
         self._dedup: OrderedDict[str, tuple[int, float]] = OrderedDict()
         self._age_timer: Timer | None = None
 
@@ -145,6 +147,8 @@ class Stream:
         self.last_seq += 1
         if not self.msgs:
             self.first_seq = self.last_seq + 1
+        else:
+            self._holes.append(self.last_seq)
         return self.last_seq
 
     def enforce_limits(self, subject: str | None = None) -> None:
@@ -191,6 +195,8 @@ class Stream:
             del self.by_subject[stored.subject]
         if seq == self.first_seq:
             self._advance_first()
+        else:
+            bisect.insort(self._holes, seq)
         self.server.emit(
             ev.JsRemoved(
                 t=self.server.clock.now,
@@ -206,14 +212,18 @@ class Stream:
     def _advance_first(self) -> None:
         if not self.msgs:
             self.first_seq = self.last_seq + 1
+            self._holes.clear()
             return
         first, msgs = self.first_seq + 1, self.msgs
         if len(msgs) * 4 < self.last_seq - first:  # a wide gap: the dict's order is quicker
-            self.first_seq = next(iter(msgs))
-            return
-        while first not in msgs:
-            first += 1
+            first = next(iter(msgs))
+        else:
+            while first not in msgs:
+                first += 1
         self.first_seq = first
+        holes = self._holes
+        if holes and holes[0] < first:
+            del holes[: bisect.bisect_left(holes, first)]
 
     def purge(self, subject: str | None, reason: str) -> int:
         seqs = list(self.msgs) if subject is None else list(self.by_subject.get(subject, ()))
@@ -279,18 +289,8 @@ class Stream:
         if filter_subject is None:
             if start <= self.first_seq:
                 return len(self.msgs)
-            if self.last_seq - start < start - self.first_seq:
-                n = 0
-                for seq in reversed(self.msgs):
-                    if seq < start:
-                        break
-                    n += 1
-                return n
-            below = 0
-            for seq in self.msgs:
-                if seq >= start:
-                    break
-                below += 1
+            # every sequence from first_seq up is a message or a hole
+            below = start - self.first_seq - bisect.bisect_left(self._holes, start)
             return len(self.msgs) - below
         return sum(
             len(seqs) - bisect.bisect_left(seqs, start)

@@ -14,12 +14,14 @@ are refused here. `$` subjects are the server's own APIs ($JS, $SYS) and `_INBOX
 where request replies go, so user subjects may not start with either. The playground caps
 subjects at 255 characters; nats-server has no fixed limit.
 
-`SubjectTrie` is the server's sublist in miniature: interest stored by token, so matching
+`matches` and `why_matches` are pure and memoised (a bounded cache that only saves
+time). `SubjectTrie` is the server's sublist in miniature: interest stored by token, so matching
 a published subject walks its tokens instead of testing every subscription.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
@@ -96,6 +98,7 @@ def is_literal(subject: str) -> bool:
     return "*" not in subject and ">" not in subject
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function: the cache only saves time
 def matches(pattern: str, subject: str) -> bool:
     """Whether the literal `subject` matches `pattern` (`*` one token, `>` the rest)."""
     if pattern == subject:
@@ -109,6 +112,7 @@ def matches(pattern: str, subject: str) -> bool:
     return len(p) == len(s)
 
 
+@functools.lru_cache(maxsize=4096)
 def why_matches(pattern: str, subject: str) -> str:
     """One sentence saying why `pattern` matches or misses `subject`, token by token."""
     p, s = pattern.split("."), subject.split(".")
