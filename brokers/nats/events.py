@@ -20,7 +20,6 @@ from typing import Any
 
 from brokers.events import Event, _plain
 
-
 _SCALARS = (str, int, float, bool, type(None))
 
 
