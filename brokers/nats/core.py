@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from brokers.clock import Clock, Timer
-from brokers.errors import NotFound, ValidationError
+from brokers.errors import CapacityExceeded, NotFound, ValidationError
 from brokers.events import Emit
 from brokers.nats import events as ev
 from brokers.nats import subjects as subj
@@ -30,6 +30,8 @@ from brokers.nats.subjects import SubjectTrie
 
 if TYPE_CHECKING:
     from brokers.nats.workers import PushWorker
+
+MAX_SUBSCRIPTIONS = 200  # per sandbox, push workers' subscriptions included
 
 
 @dataclass(eq=False, slots=True)
@@ -95,6 +97,8 @@ class CoreNats:
         check.choice("behaviour", behaviour, ("auto", "reply"))
         processing = check.seconds("processing_time", processing_time)
         data = check.data_bytes(reply_data)
+        if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
+            raise CapacityExceeded(f"at most {MAX_SUBSCRIPTIONS} subscriptions per sandbox")
         name = self._new_sub_name(name)
         sub = self._add_subscription(name, subject, queue or "", behaviour, processing, data)
         self.emit(
