@@ -243,7 +243,9 @@ class Stream:
         now = self.server.clock.now
         while self.msgs:
             first = self.msgs[self.first_seq]
-            if now - first.time < max_age:
+            # first.time + max_age, not now - first.time: the timer is set on that sum, and
+            # (0.4 + 1.0) - 0.4 < 1.0 would re-arm it at the same instant for ever
+            if first.time + max_age > now:
                 self._arm_age(first.time)
                 return
             self.remove(first.seq, "max_age", f"older than max_age {max_age:g}s")

@@ -96,6 +96,20 @@ def test_max_age_removes_messages_when_they_get_too_old(rig):
     assert [e.t for e in rig.events("js_removed")] == [10.0, 14.0]
 
 
+@pytest.mark.parametrize(("published_at", "max_age"), [(0.4, 1.0), (2.2, 0.7), (0.5, 1.0)])
+def test_max_age_expires_on_time_whatever_the_float_rounding(rig, published_at, max_age):
+    """(0.4 + 1.0) - 0.4 < 1.0 in floating point: an expiry check written as now - time <
+    max_age found the message not old yet at its own deadline and re-armed the timer at the
+    same instant, forever (a sandbox's tick that never returns)."""
+    rig.nats.add_stream("S", ["s"], max_age=max_age)
+    rig.run(published_at)
+    rig.nats.js_publish("s", "x")
+    steps = rig.clock.run(until=published_at + max_age + 1, max_steps=1000)
+    assert steps < 1000, "the max_age timer keeps firing at the same instant"
+    assert rig.state("S")["messages"] == 0
+    assert [e.t for e in rig.events("js_removed")] == [published_at + max_age]
+
+
 def test_a_msg_id_inside_the_window_is_not_stored_twice(rig):
     rig.nats.add_stream("S", ["s"], duplicate_window=30)
     rig.nats.js_publish("s", "a", msg_id="order-1")
