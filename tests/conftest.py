@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -54,7 +55,9 @@ def kafka_bootstrap() -> str:
 def nats_url() -> str:
     """URL of a reachable nats-server with JetStream."""
     url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
-    need(reachable("127.0.0.1", 4222), "no NATS on 127.0.0.1:4222 (run `make services`)")
+    where = urlsplit(url)
+    host, port = where.hostname or "127.0.0.1", where.port or 4222
+    need(reachable(host, port), f"no NATS on {host}:{port} (run `make services`)")
     return url
 
 

@@ -145,6 +145,27 @@ def test_workqueue_removes_on_ack_and_interest_once_everyone_acked(nats_both):
     assert removed(sim) == removed(real)
 
 
+def test_limits_keeps_acked_messages_and_replays_them_from_a_sequence(nats_both):
+    def script(api, wait):
+        api.add_stream("L", ["l.*"])
+        for i in range(5):
+            api.js_publish(f"l.{'ab'[i % 2]}", str(i))
+        api.add_consumer("L", durable_name="first")
+        for m in api.fetch("L", "first", 5):
+            api.ack("L", "first", m.consumer_seq)
+        wait(0.6)  # one more poll of the real stream's state
+        after_acks = state(api, "L")
+        api.add_consumer(
+            "L", durable_name="again", deliver_policy="by_start_sequence", opt_start_seq=3
+        )
+        again = [(m.stream_seq, m.consumer_seq, m.data) for m in api.fetch("L", "again", 5)]
+        return after_acks[0], after_acks[2:4], again
+
+    sim, real = nats_both(script)
+    assert sim.result == real.result == (5, (1, 5), [(3, 1, b"2"), (4, 2, b"3"), (5, 3, b"4")])
+    assert removed(sim) == removed(real) == []
+
+
 @pytest.mark.parametrize(
     "step",
     [

@@ -54,6 +54,20 @@ def test_a_message_nobody_listens_to_is_dropped_and_the_event_says_so(rig):
     assert "at-most-once" in drop.reason
 
 
+def test_core_nats_keeps_nothing_for_a_late_subscriber_but_a_stream_does(rig):
+    rig.nats.add_stream("EARLY", ["early.js"])
+    first = rig.nats.publish("early.core", "before anyone listens")
+    rig.nats.publish("early.js", "before anyone listens")
+    rig.nats.subscribe("early.*", name="late")
+    rig.run(5)
+    assert receivers(rig, first) == []
+    assert [d.msg for d in rig.events("nats_dropped")] == [first]
+    later = rig.nats.publish("early.core", "now someone listens")
+    assert receivers(rig, later) == ["late"]
+    rig.nats.add_consumer("EARLY", durable_name="late")
+    assert [m.data for m in rig.nats.fetch("EARLY", "late", 5)] == [b"before anyone listens"]
+
+
 def test_an_unsubscribed_subscriber_no_longer_receives(rig):
     name = rig.nats.subscribe("a")
     rig.nats.unsubscribe(name)

@@ -19,6 +19,27 @@ def test_a_limits_stream_keeps_acked_messages_so_they_can_be_replayed(rig):
     assert rig.state("LOG")["messages"] == 3
 
 
+def test_a_limits_stream_replays_from_a_sequence_after_everything_was_acked(rig):
+    rig.nats.add_stream("LOG", ["log.*"])
+    for i in range(5):
+        rig.nats.js_publish(f"log.{'ab'[i % 2]}", str(i))
+    rig.nats.add_consumer("LOG", durable_name="first", ack_policy="all")
+    got = rig.nats.fetch("LOG", "first", 5)
+    rig.nats.ack("LOG", "first", got[-1].consumer_seq)
+    assert rig.info("LOG", "first")["ack_floor"] == (5, 5)
+    rig.nats.add_consumer(
+        "LOG", durable_name="again", deliver_policy="by_start_sequence", opt_start_seq=3
+    )
+    again = rig.nats.fetch("LOG", "again", 5)
+    assert [(m.stream_seq, m.consumer_seq, m.data) for m in again] == [
+        (3, 1, b"2"),
+        (4, 2, b"3"),
+        (5, 3, b"4"),
+    ]
+    assert rig.state("LOG")["messages"] == 5
+    assert rig.events("js_removed") == []
+
+
 def test_a_workqueue_stream_removes_a_message_once_acked(rig):
     rig.nats.add_stream("Q", ["q.*"], retention="workqueue")
     for i in range(3):
