@@ -1,6 +1,6 @@
 """Run every benchmark in bench/ in turn; each prints one JSON object per line.
 
-Usage: python bench/run.py [name ...]   (names like amqp, kafka, live, real, neighbour)
+Usage: python bench/run.py [name ...]   (names like amqp, kafka, nats, live, real, neighbour)
 Each benchmark measures the simulator beside its real anchor in the same run, so the
 ratios it prints compare like with like on this machine.
 """
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["amqp", "kafka", "real", "live", "class", "neighbour"]
+ORDER = ["amqp", "kafka", "nats", "real", "live", "class", "neighbour"]
 
 
 def main(argv: list[str]) -> int:

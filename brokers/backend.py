@@ -1,7 +1,8 @@
 """The backend interface: what the sandbox runtime drives, simulator or real broker.
 
-A backend offers the RabbitMQ operations (`amqp`, an `AmqpApi`) and/or the Kafka ones
-(`kafka`, a `KafkaApi`), moves time forward, and hands over the events that happened
+A backend offers the RabbitMQ operations (`amqp`, an `AmqpApi`), the Kafka ones
+(`kafka`, a `KafkaApi`) and/or the NATS ones (`nats`, a `NatsApi`; None where a backend
+has no NATS), moves time forward, and hands over the events that happened
 since the last call. The runtime never knows which implementation it has.
 """
 
@@ -13,14 +14,16 @@ from typing import Any
 from brokers.amqp.api import AmqpApi
 from brokers.events import Event
 from brokers.kafka.api import KafkaApi
+from brokers.nats.api import NatsApi
 
 
 class Backend(ABC):
     """One sandbox's brokers, behind one interface."""
 
-    kind: str = ""  # "sim", "rabbitmq" or "kafka"
+    kind: str = ""  # "sim", "rabbitmq", "kafka" or "nats"
     amqp: AmqpApi | None = None
     kafka: KafkaApi | None = None
+    nats: NatsApi | None = None
     #: whether `step()` and virtual time are meaningful (only the simulator)
     steppable: bool = False
 
@@ -43,7 +46,7 @@ class Backend(ABC):
 
     @abstractmethod
     def describe(self) -> dict[str, Any]:
-        """State for the live view: {"amqp": ..., "kafka": ..., "status": ...}."""
+        """State for the live view: {"amqp": ..., "kafka": ..., "nats": ..., "status": ...}."""
 
     def status(self) -> dict[str, Any]:
         """Connection state: {"state": "connected"|"disconnected", "detail": str}."""

@@ -78,7 +78,7 @@ def journey(
     describe: Mapping[str, Any] | None = None,
     headers: Mapping[str, Any] | None = None,
 ) -> Journey:
-    """The journey of message `msg` ("m7" or "k3") through `events`, oldest first.
+    """The journey of message `msg` ("m7", "k3" or "n5") through `events`, oldest first.
 
     `describe` is a backend's `describe()` (or its "amqp" part) for the bindings not
     reached; `headers` are the message's headers, if known, to explain headers bindings.
@@ -89,6 +89,8 @@ def journey(
         return Journey(msg, "", [], {})
     if own[0].get("broker") == "kafka":
         return _kafka_journey(history, own, msg)
+    if own[0].get("broker") == "nats":
+        return _nats_journey(own, msg)
     amqp = (describe or {}).get("amqp", describe) if describe else None
     return _amqp_journey(history, own, msg, amqp, dict(headers or {}))
 
@@ -124,6 +126,8 @@ def _ids_and_keys(e: dict[str, Any]) -> list[tuple[str, str | None]]:
         return list(zip(e["msgs"], e.get("keys") or [None] * len(e["msgs"]), strict=False))
     if kind == "sent":
         return [(m, None) for m in e["msgs"]]
+    if kind == "nats_published":
+        return [(e["msg"], e.get("subject"))]
     return []
 
 
@@ -491,3 +495,68 @@ def _coverage_steps(history: list[dict], s: dict) -> list[Step]:
             text = f"Truncated by an unclean leader election: {e['reason']}."
             steps.append(Step(e["t"], kind, tp, text, {}))
     return steps
+
+
+# -- NATS ----------------------------------------------------------------------------
+#: where each NATS event happened: a node id of the live view's NATS band
+_NATS_WHERE = {
+    "nats_published": lambda e: f"subj:{e['subject']}",
+    "nats_routed": lambda e: f"subj:{e['subject']}",
+    "nats_dropped": lambda e: f"subj:{e['subject']}",
+    "nats_no_responders": lambda e: f"subj:{e['subject']}",
+    "nats_request_timed_out": lambda e: f"subj:{e['subject']}",
+    "nats_delivered": lambda e: f"sub:{e['sub']}",
+    "nats_replied": lambda e: f"sub:{e['sub']}",
+    "nats_reply_received": lambda e: f"subj:{e.get('sub', '')}",
+    "js_stored": lambda e: f"js:{e['stream']}",
+    "js_pub_acked": lambda e: f"js:{e['stream']}",
+    "js_duplicate": lambda e: f"js:{e['stream']}",
+    "js_refused": lambda e: f"js:{e['stream']}" if e.get("stream") else f"subj:{e.get('msg')}",
+    "js_removed": lambda e: f"js:{e['stream']}",
+}
+_NATS_TEXT = {
+    "nats_published": lambda e: (
+        f"published to {e['subject']}"
+        + (" (JetStream: waits for a PubAck)" if e.get("jetstream") else "")
+    ),
+    "nats_routed": lambda e: f"{len(e['matches'])} subscription(s) match {e['subject']}",
+    "nats_delivered": lambda e: f"{e['sub']} got it: {e.get('reason', '')}",
+    "js_pub_acked": lambda e: (
+        f"PubAck from {e['stream']}: seq {e['stream_seq']}"
+        + (" (duplicate)" if e.get("duplicate") else "")
+    ),
+    "nats_replied": lambda e: f"{e['sub']} replied ({e['reply_msg']})",
+    "nats_reply_received": lambda e: f"reply from {e['sub']} after {e['elapsed']:g}s",
+    "js_delivered": lambda e: (
+        f"delivered to {e['worker']} by {e['consumer']} (stream seq "
+        f"{e['stream_seq']}, consumer seq {e['consumer_seq']}, delivery {e['num_delivered']}): "
+        f"{e.get('reason', '')}"
+    ),
+    "js_acked": lambda e: f"acked by {e['worker']} on {e['consumer']}",
+}
+
+
+def _nats_journey(own: list[dict], msg: str) -> Journey:
+    steps = []
+    summary: dict[str, Any] = {"deliveries": 0, "acked_by": [], "removed": None}
+    for e in own:
+        kind = e["kind"]
+        if kind == "nats_published":
+            summary.update(subject=e["subject"], jetstream=e.get("jetstream", False))
+        elif kind == "js_stored":
+            summary.update(stream=e["stream"], stream_seq=e["stream_seq"])
+        elif kind == "js_delivered":
+            summary["deliveries"] += 1
+        elif kind == "js_acked":
+            summary["acked_by"].append(e["consumer"])
+        elif kind == "js_removed":
+            summary["removed"] = {"cause": e["cause"], "reason": e["reason"]}
+        elif kind == "nats_dropped":
+            summary["removed"] = {"cause": "dropped", "reason": e["reason"]}
+        where_of = _NATS_WHERE.get(kind)
+        where = where_of(e) if where_of else f"jc:{e.get('stream', '')}:{e.get('consumer', '')}"
+        text_of = _NATS_TEXT.get(kind)
+        text = text_of(e) if text_of else e.get("reason") or kind.replace("_", " ")
+        details = {k: v for k, v in e.items() if k not in ("t", "kind", "broker", "msg")}
+        steps.append(Step(e["t"], kind, where, text, details))
+    return Journey(msg, "nats", steps, summary)

@@ -1,4 +1,4 @@
-"""The embedded simulator: both broker models on one virtual clock and one seeded RNG.
+"""The embedded simulator: the three broker models on one virtual clock and one seeded RNG.
 
 Same seed and same commands give the same events, bit for bit: the models read time
 only from the shared `Clock` and randomness only from the injected `random.Random`.
@@ -14,10 +14,11 @@ from brokers.backend import Backend
 from brokers.clock import Clock
 from brokers.events import Event, EventLog
 from brokers.kafka.model import KafkaCluster
+from brokers.nats.model import NatsServer
 
 
 class Simulator(Backend):
-    """RabbitMQ and Kafka models sharing a clock, an RNG and an event log."""
+    """RabbitMQ, Kafka and NATS models sharing a clock, an RNG and an event log."""
 
     kind = "sim"
     steppable = True
@@ -31,6 +32,7 @@ class Simulator(Backend):
         self.kafka = KafkaCluster(
             self.clock, random.Random(f"{seed}:kafka"), self.log, brokers=kafka_brokers
         )
+        self.nats = NatsServer(self.clock, random.Random(f"{seed}:nats"), self.log)
 
     @property
     def now(self) -> float:
@@ -49,6 +51,7 @@ class Simulator(Backend):
         return {
             "amqp": self.amqp.describe(),
             "kafka": self.kafka.describe(),
+            "nats": self.nats.describe(),
             "status": self.status(),
             "now": self.clock.now,
             "seed": self.seed,

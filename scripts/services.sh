@@ -3,13 +3,14 @@
 #
 #   bash scripts/services.sh start    install what is missing, start what is not running,
 #                                     wait until each answers, print a summary
-#   bash scripts/services.sh stop     stop RabbitMQ, Redis and Kafka cleanly
+#   bash scripts/services.sh stop     stop RabbitMQ, Redis, Kafka and NATS cleanly
 #   bash scripts/services.sh status   show each one
 #
 # Everything listens on 127.0.0.1 only:
 #   RabbitMQ  AMQP 5672, management HTTP API 15672 (guest:guest)
 #   Redis     6379
 #   Kafka     9092 (broker), 9093 (KRaft controller), single node
+#   NATS      4222 (client), 8222 (monitoring HTTP), JetStream on, single node
 #
 # Needs root (apt-get, /etc/rabbitmq). Both commands are idempotent: a second `start`
 # only checks that everything answers. Paths can be moved with environment variables:
@@ -27,8 +28,10 @@ KAFKA_PID="$KAFKA_DIR/kafka.pid"
 KAFKA_CMD="kafka.Kafka $KAFKA_DIR/server.properties"  # how ps shows our broker
 REDIS_DIR="$STATE_DIR/redis"
 REDIS_PID="$REDIS_DIR/redis.pid"
+NATS_DIR="$STATE_DIR/nats"
+NATS_PID="$NATS_DIR/nats.pid"
 
-APT_PACKAGES=(rabbitmq-server redis-server chromium fonts-liberation fonts-dejavu-core)
+APT_PACKAGES=(rabbitmq-server redis-server nats-server chromium fonts-liberation fonts-dejavu-core)
 START_TIMEOUT="${BP_START_TIMEOUT:-120}"   # seconds, per service
 
 log() { printf '[services] %s\n' "$*"; }
@@ -345,6 +348,34 @@ stop_kafka() {
     fi
 }
 
+# --- NATS -----------------------------------------------------------------------------
+
+# Debian's nats-server 2.9.10 has every JetStream feature the playground models; -sd keeps
+# the streams under our state dir. Ready means the monitoring port reports JetStream on.
+nats_ready() {
+    port_open 4222 && python3 -c '
+import json, sys, urllib.request
+info = json.load(urllib.request.urlopen("http://127.0.0.1:8222/jsz", timeout=2))
+sys.exit(0 if info.get("config") else 1)'
+}
+
+start_nats() {
+    if pid_alive "$NATS_PID" nats-server || port_open 4222; then
+        log "nats already running"
+    else
+        mkdir -p "$NATS_DIR/jetstream" "$LOG_DIR"
+        log "starting nats"
+        setsid nohup nats-server -a 127.0.0.1 -p 4222 -m 8222 -js -sd "$NATS_DIR/jetstream" \
+            -P "$NATS_PID" -l "$LOG_DIR/nats.log" </dev/null >>"$LOG_DIR/nats.log" 2>&1 9>&- &
+    fi
+    wait_for "$START_TIMEOUT" "nats :4222 (jetstream)" nats_ready \
+        || die "nats did not come up with JetStream in ${START_TIMEOUT}s; see $LOG_DIR/nats.log"
+}
+
+stop_nats() {
+    stop_pid nats "$NATS_PID" nats-server 30
+}
+
 # --- commands -------------------------------------------------------------------------
 
 summary() {
@@ -356,6 +387,8 @@ summary() {
         "$(pkg_version redis-server)" "127.0.0.1:6379"
     printf '%-9s %-5s %-28s %s\n' kafka "$(port_open 9092 && echo $up || echo $down)" \
         "$(kafka_version) (KRaft)" "127.0.0.1:9092, controller 127.0.0.1:9093"
+    printf '%-9s %-5s %-28s %s\n' nats "$(port_open 4222 && echo $up || echo $down)" \
+        "$(pkg_version nats-server)" "127.0.0.1:4222, monitoring 127.0.0.1:8222"
     printf '%-9s %-5s %-28s %s\n' chromium \
         "$([[ -x /usr/bin/chromium ]] && echo ok || echo $down)" "$(pkg_version chromium)" \
         "/usr/bin/chromium"
@@ -369,11 +402,13 @@ cmd_start() {
     start_rabbitmq
     start_redis
     start_kafka
+    start_nats
     summary
     log "start took $((SECONDS - t0))s"
 }
 
 cmd_stop() {
+    stop_nats
     stop_kafka
     stop_redis
     command -v rabbitmqctl >/dev/null && stop_rabbitmq
@@ -385,7 +420,7 @@ cmd_status() {
         log "not installed yet: run \`bash scripts/services.sh start\`"
     fi
     summary
-    rabbitmq_running && redis_ping && port_open 9092
+    rabbitmq_running && redis_ping && port_open 9092 && port_open 4222
 }
 
 main() {

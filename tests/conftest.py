@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -48,6 +49,16 @@ def kafka_bootstrap() -> str:
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     need(reachable("127.0.0.1", 9092), "no Kafka on 127.0.0.1:9092 (run `make services`)")
     return servers
+
+
+@pytest.fixture
+def nats_url() -> str:
+    """URL of a reachable nats-server with JetStream."""
+    url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
+    where = urlsplit(url)
+    host, port = where.hostname or "127.0.0.1", where.port or 4222
+    need(reachable(host, port), f"no NATS on {host}:{port} (run `make services`)")
+    return url
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
-"""Real brokers behind the playground's interface: RabbitMQ over pika, Kafka over kafka-python.
+"""Real brokers behind the playground's interface: RabbitMQ over pika, Kafka over kafka-python,
+NATS over nats-py.
 
 `make_backend(kind, url=..., prefix=..., seed=...)` gives a `Backend` the sandbox runtime
 drives exactly like the simulator; `probe(kind, url)` says whether a broker answers.
 Both live in `brokers.real.backend` and are imported lazily, so importing this package
-does not load pika or kafka-python.
+does not load pika, kafka-python or nats-py.
 """
 
 from typing import Any

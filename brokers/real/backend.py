@@ -1,4 +1,4 @@
-"""`RealBackend`: a real RabbitMQ or Kafka behind the same `Backend` interface as the simulator.
+"""`RealBackend`: a real RabbitMQ, Kafka or NATS behind the `Backend` interface of the simulator.
 
 `now` is wall seconds since the backend started; `advance(seconds)` does not move time,
 it polls (queue depths, offsets and lag) and looks after the connection: a broker that
@@ -24,14 +24,14 @@ from brokers.errors import BrokerError, Disconnected
 from brokers.events import Event
 from brokers.real.common import EventSink
 
-KINDS = ("rabbitmq", "kafka")
+KINDS = ("rabbitmq", "kafka", "nats")
 BACKOFF_START = 0.5
 BACKOFF_MAX = 4.0  # seconds: a broker back from a restart is found again within this
 DEFAULT_MANAGEMENT_URL = "http://guest:guest@127.0.0.1:15672"
 
 
 class RealBackend(Backend):
-    """One sandbox on one real broker (`kind` "rabbitmq" or "kafka")."""
+    """One sandbox on one real broker (`kind` "rabbitmq", "kafka" or "nats")."""
 
     steppable = False
 
@@ -58,10 +58,14 @@ class RealBackend(Backend):
             self.adapter = self.amqp = RabbitMQAdapter(
                 url, prefix, seed, self.sink, management_url=management_url
             )
-        else:
+        elif kind == "kafka":
             from brokers.real.kafka.adapter import KafkaAdapter
 
             self.adapter = self.kafka = KafkaAdapter(url, prefix, seed, self.sink)
+        else:
+            from brokers.real.nats import NatsAdapter
+
+            self.adapter = self.nats = NatsAdapter(url, prefix, seed, self.sink)
         self._state = "connecting"
         self._detail = ""
         self._delay = BACKOFF_START
@@ -106,10 +110,10 @@ class RealBackend(Backend):
         try:
             self._watch()
             if self._state == "connected":
-                if self.kind == "rabbitmq":
-                    self.adapter.poll()
-                else:
+                if self.kind == "kafka":
                     self.adapter.poll_state()
+                else:
+                    self.adapter.poll()
         except Exception as exc:  # noqa: BLE001 - advance() must never take the runtime down
             self._lost(f"{type(exc).__name__}: {exc}")
 
@@ -126,10 +130,11 @@ class RealBackend(Backend):
             state = self.adapter.describe()
         except Exception:  # noqa: BLE001 - describe() must never raise
             state = {}
-        key = "amqp" if self.kind == "rabbitmq" else "kafka"
+        key = {"rabbitmq": "amqp", "kafka": "kafka", "nats": "nats"}[self.kind]
         return {
             "amqp": state if key == "amqp" else None,
             "kafka": state if key == "kafka" else None,
+            "nats": state if key == "nats" else None,
             "status": self.status(),
             "now": self.now,
             "seed": self.seed,
@@ -181,6 +186,10 @@ def probe(kind: str, url: str) -> tuple[bool, str]:
         from brokers.real.kafka.adapter import probe_kafka
 
         return probe_kafka(url)
+    if kind == "nats":
+        from brokers.real.nats import probe_nats
+
+        return probe_nats(url)
     return False, f"unknown broker kind {kind!r} (expected one of {', '.join(KINDS)})"
 
 

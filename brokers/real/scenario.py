@@ -1,6 +1,6 @@
 """Run one scenario script on any backend and say what an observer saw.
 
-A script is a function `script(api, wait)`: it calls `AmqpApi` or `KafkaApi` methods
+A script is a function `script(api, wait)`: it calls `AmqpApi`, `KafkaApi` or `NatsApi` methods
 on `api` and lets time pass with `wait(seconds)`. On the simulator `wait` advances the
 virtual clock; on a real broker it sleeps while polling, and can end early once
 `until(events)` holds. The same script on both, reduced by the same observer functions,
@@ -49,9 +49,10 @@ class Run:
 
 
 def run(backend: Backend, script: Script, broker: str = "amqp") -> Run:
-    """Run `script` on `backend`'s `broker` API ("amqp" or "kafka"); collect every event."""
+    """Run `script` on `backend`'s `broker` API ("amqp", "kafka" or "nats"); collect every
+    event."""
     result = Run(backend)
-    api = backend.amqp if broker == "amqp" else backend.kafka
+    api = {"amqp": backend.amqp, "kafka": backend.kafka, "nats": backend.nats}[broker]
     result.result = script(api, result.wait)
     result.wait(0)
     return result
