@@ -108,7 +108,7 @@ def test_every_page_passes_the_production_csp_and_frames_flow(production, browse
     assert "fullscreen=(self)" in answer.headers["permissions-policy"]
     assert_clean(page, "start")
 
-    page.locator(".scenario-card").first.get_by_role("button").click()
+    page.locator(".scenario-card").first.locator("button.open").click()
     page.wait_for_url("**/s/*/")
     sandbox = page.url
     page.get_by_role("button", name="▶ Play").click()
