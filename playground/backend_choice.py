@@ -6,7 +6,7 @@ addresses from settings; `destroy_resources(kind, sandbox_id)` deletes everythin
 that prefix on the broker, with no runtime loaded (a deleted sandbox). `choices()` probes
 each real broker (cached for a few seconds) so the page can show why one cannot be
 chosen. A switch never changes the spec: the part
-the chosen broker cannot run is kept (`playground.runtime.kept`), and `kept_notes(spec,
+the chosen broker cannot run is kept (`sandbox.runtime.kept`), and `kept_notes(spec,
 kind)` says so in sentences; `limits` says what the backend does not offer (step,
 virtual time, stopping Kafka brokers).
 Leaves out running both real brokers in one sandbox (the scenarios do that).
@@ -23,8 +23,8 @@ from typing import Any
 from django.conf import settings
 
 from brokers.backend import Backend
-from playground.runtime import kept
-from playground.runtime import spec as specs
+from sandbox.runtime import kept
+from sandbox.runtime import spec as specs
 
 SIM = "sim"
 LABELS = {SIM: "Simulator", "rabbitmq": "Real RabbitMQ", "kafka": "Real Kafka"}
@@ -82,7 +82,7 @@ def prefix(sandbox_id: str) -> str:
 def factory(kind: str, sandbox_id: str) -> Callable[[int], Backend]:
     """The `backend_factory` for a sandbox on `kind` (unknown kinds get the simulator)."""
     if not is_real(kind):
-        from playground.runtime.core import _simulator
+        from sandbox.runtime.core import _simulator
 
         return _simulator
     url, management = address(kind), settings.RABBITMQ_MANAGEMENT_URL

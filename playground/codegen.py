@@ -22,7 +22,7 @@ from typing import Any
 
 from django.template import Context, Engine, Library
 
-from playground.runtime.spec import normalize
+from sandbox.runtime.spec import normalize
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

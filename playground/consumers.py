@@ -34,8 +34,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from playground import fanout, host
-from playground.runtime import json_values
 from playground.sandboxes import owner_token, viewer_role
+from sandbox.runtime import json_values
 
 log = logging.getLogger(__name__)
 FORBIDDEN = 4403

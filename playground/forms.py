@@ -1,9 +1,9 @@
 """Django forms for every command a user sends from the page.
 
 Each form validates what a person typed (names, numbers in range, JSON tables) and
-turns it into one protocol command (`to_command()`, see playground.protocol). The
+turns it into one protocol command (`to_command()`, see sandbox.protocol). The
 runtime checks every command again with the same rules (names and keys from
-`playground.runtime.fields`, JSON from `playground.runtime.json_values`, the payload
+`sandbox.runtime.fields`, JSON from `sandbox.runtime.json_values`, the payload
 limit from the protocol), and the engine with the brokers' own; its errors are shown
 beside these. Leaves out consumer arguments other than `x-stream-offset` and Kafka
 producer settings.
@@ -17,9 +17,9 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from playground import protocol
-from playground.runtime import json_values
-from playground.runtime.fields import MAX_NAME_BYTES, key_problem, name_problem
+from sandbox import protocol
+from sandbox.runtime import json_values
+from sandbox.runtime.fields import MAX_NAME_BYTES, key_problem, name_problem
 
 MAX_NAME = MAX_NAME_BYTES
 MAX_TABLE_KEYS = 32

@@ -21,7 +21,7 @@ group and hands the frame to its own sockets (`playground.fanout`), so a frame c
 layer one message per process, not one per viewer. Frames go out each tick for a sandbox
 with viewers or activity (at most FRAME_SENDS_PER_S deliveries a second in all), and at
 least once a second (a heartbeat) while it has viewers. Simulator runtimes share each
-tick's budget fairly (`playground.fairshare`): a heavy sandbox falls behind, its
+tick's budget fairly (`sandbox.fairshare`): a heavy sandbox falls behind, its
 neighbours do not. A runtime nobody watches or commands for UNLOAD_AFTER is unloaded
 (its spec kept); a sandbox not in use for BP_IDLE_MINUTES is deleted (`reclaim_once`).
 Loading a runtime past a cap (`playground.limits`) first unloads the least recently used
@@ -58,10 +58,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from brokers.errors import BrokerError
-from playground import backend_choice, fairshare, frames, limits
+from playground import backend_choice, limits
 from playground.models import Sandbox
-from playground.runtime import Caps, SandboxRuntime
-from playground.runtime.memory import MB
+from sandbox import fairshare, frames
+from sandbox.runtime import Caps, SandboxRuntime
+from sandbox.runtime.memory import MB
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +254,7 @@ class RuntimeHost:
         return min(idle)[1] if idle else None
 
     def memory(self) -> int:
-        """Estimated bytes of every live runtime (playground.runtime.memory)."""
+        """Estimated bytes of every live runtime (sandbox.runtime.memory)."""
         return sum(live.runtime.memory_estimate() for live in list(self.live.values()))
 
     def unload(self, sandbox_id: str, destroy: bool = False) -> concurrent.futures.Future | None:
@@ -374,7 +375,7 @@ class RuntimeHost:
     async def tick_once(self) -> int:
         """Tick every live runtime and send the frames due; returns how many were sent.
 
-        Simulator runtimes share the tick's budget (`playground.fairshare`): their engines
+        Simulator runtimes share the tick's budget (`sandbox.fairshare`): their engines
         run in round-robin slices, then each settles and builds its frame, the loop
         yielding between them; what a frame cost is charged to its own sandbox's next share.
         """

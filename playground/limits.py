@@ -6,7 +6,7 @@ A visitor is an owner token (`playground.sandboxes`). The caps, from settings:
   checked when a sandbox is made (start, scenario, fork: `check_new_sandbox`); at the
   total cap, sandboxes unused for BP_IDLE_MINUTES are deleted first;
 - live runtimes: BP_MAX_RUNTIMES_PER_VISITOR per visitor and BP_MAX_RUNTIMES per runtime
-  host, and BP_MEMORY_MB of estimated memory per host (`playground.runtime.memory`):
+  host, and BP_MEMORY_MB of estimated memory per host (`sandbox.runtime.memory`):
   checked by the host when it loads a runtime, after it put to sleep the least recently
   used runtime nobody watches; it answers with `refusal()`, which carries a "limit" key.
 
@@ -29,7 +29,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from playground.models import Sandbox
-from playground.runtime import spec as specs
+from sandbox.runtime import spec as specs
 
 #: limit -> (what was reached, what to do), formatted with the numbers in settings
 TEXTS: dict[str, tuple[str, str]] = {

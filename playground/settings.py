@@ -159,7 +159,7 @@ BP_MAX_PUBLISH_RATE = envint("BP_MAX_PUBLISH_RATE", 2_000, minimum=1)
 BP_EVENT_HISTORY = envint("BP_EVENT_HISTORY", 5_000, minimum=100)
 BP_IDLE_MINUTES = envint("BP_IDLE_MINUTES", 60, minimum=1)
 # How much one visitor, and everyone together, may hold (playground.limits; a refusal
-# answers 429). Memory is estimated from what runtimes retain (playground.runtime.memory).
+# answers 429). Memory is estimated from what runtimes retain (sandbox.runtime.memory).
 BP_MAX_SANDBOXES_PER_VISITOR = envint("BP_MAX_SANDBOXES_PER_VISITOR", 20, minimum=1)
 BP_MAX_SANDBOXES = envint("BP_MAX_SANDBOXES", 5_000, minimum=1)
 BP_MAX_RUNTIMES = envint("BP_MAX_RUNTIMES", 50, minimum=1)

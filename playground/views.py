@@ -22,15 +22,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from playground import backend_choice, forms, ui_edit, ui_state
+from playground import backend_choice, forms, ui_state
 from playground.features import FEATURES
 from playground.host import FORGET, UNLOAD_AFTER
-from playground.layout import layout
 from playground.models import Sandbox
-from playground.protocol import SPEED_MAX, SPEED_MIN
 from playground.sandboxes import create_sandbox, get_owned, owner_token
-from playground.scenarios import list_scenarios
 from playground.stranger import NotYours
+from sandbox import editing as ui_edit
+from sandbox.layout import layout
+from sandbox.protocol import SPEED_MAX, SPEED_MIN
+from sandbox.scenarios import list_scenarios
 
 CHANGED = "topology-changed"
 EDIT_ID = "edit-%s"  # edit forms sit beside the build forms: keep element ids unique

@@ -28,12 +28,12 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from playground import backend_choice, ui_state
 from playground.consumers import kick_watchers
-from playground.layout import layout
 from playground.models import Sandbox
 from playground.sandboxes import create_sandbox, owner_token, revoke, share
-from playground.scenarios import ScenarioError, load
 from playground.stranger import NotYours
 from playground.views import owned
+from sandbox.layout import layout
+from sandbox.scenarios import ScenarioError, load
 
 SCENARIO_OPS = ("next", "back", "check", "close")
 

@@ -1,6 +1,6 @@
 """RabbitMQ and Kafka side by side: the compare page and "Load into my sandbox".
 
-The page plays one of `playground.compare.PRESETS` on the simulator (one stream, one
+The page plays one of `sandbox.compare.presets.PRESETS` on the simulator (one stream, one
 clock) and shows each side's diagram, the contrast counters, the preset's claims as
 "what to notice" and a timeline. Loading a preset replaces the owner's sandbox with
 both topologies and the stream, so it can be watched live.
@@ -15,9 +15,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from playground import compare, compare_view, ui_state
+from playground import ui_state
 from playground.models import Sandbox
 from playground.views import owned
+from sandbox.compare import diagram as compare_view
+from sandbox.compare import presets as compare
 
 CHOICES = [(name, p.title) for name, p in compare.PRESETS.items()]
 

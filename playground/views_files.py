@@ -3,7 +3,7 @@ definitions.json, and the Code panel (the topology as pika and kafka-python scri
 
 Uploads go through Django forms with a FileField; the size is checked from the upload's
 `size` before anything is read, and the content is checked by replaying it on a fresh
-runtime (`playground.sandbox_file`, `playground.definitions`), so a bad or oversized file
+runtime (`sandbox.files.sandbox_json`, `sandbox.files.definitions`), so a bad or oversized file
 gets a clear message and changes nothing. A good one replaces the sandbox's topology
 through the runtime's `sandbox.load`.
 """
@@ -19,11 +19,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from playground import codegen, definitions, sandbox_file, ui_state
+from playground import codegen, ui_state
 from playground.host import caps_from_settings
 from playground.models import Sandbox
-from playground.sandbox_file import FileRefused
 from playground.views import CHANGED, owned
+from sandbox.files import definitions
+from sandbox.files import sandbox_json as sandbox_file
+from sandbox.files.sandbox_json import FileRefused
 
 MAX_UPLOAD = sandbox_file.MAX_BYTES
 

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET
 
 from playground import ui_state
 from playground.models import Sandbox
-from playground.runtime.inspect_ops import TAPE_CELLS
 from playground.views import owned
+from sandbox.runtime.inspect_ops import TAPE_CELLS
 
 MAX_QUERY = 200
 MAX_NODE = 600

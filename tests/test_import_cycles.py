@@ -134,6 +134,17 @@ def test_brokers_imports_nothing_first_party_outside_brokers():
     assert {m: ts for m, ts in upward.items() if ts} == {}
 
 
+def test_the_sandbox_core_imports_no_playground_module():
+    """The sandbox core sits under the web app: it imports brokers/, never playground/."""
+    graph = repo_graph()
+    upward = {
+        m: sorted(t for t in targets if t.split(".")[0] == "playground")
+        for m, targets in graph.items()
+        if m.split(".")[0] == "sandbox"
+    }
+    assert {m: ts for m, ts in upward.items() if ts} == {}
+
+
 @pytest.mark.xfail(reason="playground's import cycles are the next step of issue 13")
 def test_there_is_no_import_cycle_under_playground():
     assert cycles_in("playground") == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from brokers.journey import explain_topic_miss, journey, search
-from playground.runtime import SandboxRuntime
+from sandbox.runtime import SandboxRuntime
 
 
 def run(commands, seconds=0.0, crash_at=None, then=(), after=0.0):

@@ -18,7 +18,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from playground.scenarios import list_scenarios, load
+from sandbox.scenarios import list_scenarios, load
 from tests.browser.conftest import SHOTS
 
 pytestmark = pytest.mark.browser

@@ -21,10 +21,11 @@ from asgiref.sync import async_to_sync
 from django.test import Client
 
 from brokers.sim import Simulator
-from playground import backend_choice, host, sandbox_file
+from playground import backend_choice, host
 from playground.models import Sandbox
-from playground.runtime import SandboxRuntime
-from playground.runtime.spec import normalize
+from sandbox.files import sandbox_json as sandbox_file
+from sandbox.runtime import SandboxRuntime
+from sandbox.runtime.spec import normalize
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

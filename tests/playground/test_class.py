@@ -11,9 +11,9 @@ from django.test import Client
 
 from playground import fanout
 from playground.models import Sandbox
-from playground.runtime import SandboxRuntime
-from playground.scenarios import list_scenarios, load
 from playground.ui_state import run
+from sandbox.runtime import SandboxRuntime
+from sandbox.scenarios import list_scenarios, load
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

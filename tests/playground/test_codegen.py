@@ -8,7 +8,7 @@ import math
 import pytest
 
 from playground.codegen import generate, kafka_script, pika_script, pyrepr
-from playground.runtime import SandboxRuntime, empty_spec
+from sandbox.runtime import SandboxRuntime, empty_spec
 
 HOSTILE = [
     "'); import os #",

@@ -21,11 +21,13 @@ from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from playground import definitions, host, protocol, ui_state, views
+from playground import host, ui_state, views
 from playground.models import Sandbox
-from playground.runtime import SandboxRuntime
-from playground.sandbox_file import FileRefused, export_sandbox, load_sandbox
 from playground.sandboxes import create_sandbox
+from sandbox import protocol
+from sandbox.files import definitions
+from sandbox.files.sandbox_json import FileRefused, export_sandbox, load_sandbox
+from sandbox.runtime import SandboxRuntime
 from tests.playground.test_views import HX, start
 from tests.playground.test_ws import connect
 

@@ -10,11 +10,12 @@ import pytest
 from channels.db import database_sync_to_async
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from playground import definitions, protocol
-from playground.runtime import SandboxRuntime
-from playground.runtime.templates import TemplateError, compile_template
-from playground.sandbox_file import FileRefused, dumps, load_sandbox
 from playground.sandboxes import share
+from sandbox import protocol
+from sandbox.files import definitions
+from sandbox.files.sandbox_json import FileRefused, dumps, load_sandbox
+from sandbox.runtime import SandboxRuntime
+from sandbox.runtime.placeholders import TemplateError, compile_template
 from tests.playground.test_views import HX, post, start
 from tests.playground.test_ws import command, connect, fresh_host, new_sandbox, receive
 

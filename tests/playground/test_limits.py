@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from playground import host, limits
 from playground.models import Sandbox
-from playground.runtime import Caps, SandboxRuntime
-from playground.runtime.memory import MB
 from playground.sandboxes import OWNER_KEY, create_sandbox
+from sandbox.runtime import Caps, SandboxRuntime
+from sandbox.runtime.memory import MB
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

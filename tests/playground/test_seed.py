@@ -8,7 +8,7 @@ from django.test import Client
 
 from playground import host
 from playground.models import Sandbox
-from playground.runtime import SandboxRuntime
+from sandbox.runtime import SandboxRuntime
 from tests.playground.test_views import HX, post, start
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,9 +8,10 @@ import re
 import pytest
 from django.test import Client
 
-from playground import compare, host, ui_state
-from playground.compare_view import play
+from playground import host, ui_state
 from playground.models import Sandbox
+from sandbox.compare import presets as compare
+from sandbox.compare.diagram import play
 from tests.playground.test_views import HX, start
 
 pytestmark = pytest.mark.django_db(transaction=True)

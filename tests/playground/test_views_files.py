@@ -9,8 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from playground import sandbox_file, ui_state
+from playground import ui_state
 from playground.models import Sandbox
+from sandbox.files import sandbox_json as sandbox_file
 from tests.playground.test_views import HX, start
 
 pytestmark = pytest.mark.django_db(transaction=True)

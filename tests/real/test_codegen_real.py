@@ -12,7 +12,7 @@ import pika
 import pytest
 
 from playground.codegen import kafka_script, pika_script
-from playground.runtime import SandboxRuntime
+from sandbox.runtime import SandboxRuntime
 
 pytestmark = pytest.mark.real
 

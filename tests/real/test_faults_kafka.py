@@ -18,7 +18,7 @@ import pytest
 
 from brokers.errors import Disconnected
 from brokers.real import make_backend
-from playground.runtime import SandboxRuntime
+from sandbox.runtime import SandboxRuntime
 from tests.real.ledger import Ledger
 from tests.real.test_faults_rabbitmq import advance, connected, kinds, producer, pump
 

@@ -19,7 +19,7 @@ import pytest
 from brokers.amqp.api import Properties
 from brokers.errors import Disconnected
 from brokers.real import make_backend
-from playground.runtime import SandboxRuntime
+from sandbox.runtime import SandboxRuntime
 from tests.real.ledger import Ledger
 
 pytestmark = pytest.mark.real

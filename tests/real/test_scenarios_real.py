@@ -13,10 +13,10 @@ import uuid
 
 import pytest
 
-from playground.runtime import SandboxRuntime
-from playground.scenarios import ScenarioRun, list_scenarios, load
-from playground.scenarios.backends import real_factory
-from playground.scenarios.loader import DATA
+from sandbox.runtime import SandboxRuntime
+from sandbox.scenarios import ScenarioRun, list_scenarios, load
+from sandbox.scenarios.backends import real_factory
+from sandbox.scenarios.loader import DATA
 
 pytestmark = pytest.mark.real
 
