@@ -2,7 +2,7 @@
 
 `layout(state)` is a pure function of a sandbox's described state (the `amqp` and
 `kafka` parts of a frame, plus the producers and group settings from the spec). It
-returns nodes with ids from sandbox.protocol's scheme and edges with their SVG path
+returns nodes with ids from playground.protocol's scheme and edges with their SVG path
 strings. The template in templates/partials/diagram.svg draws them (escaping every
 label); the browser only animates. Two bands, one per broker, in columns:
 
