@@ -13,7 +13,7 @@ from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from playground import gctune  # noqa: E402
-from playground.routing import websocket_urlpatterns  # noqa: E402
+from playground.live.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

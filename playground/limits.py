@@ -1,6 +1,6 @@
 """Caps on what one visitor, and everyone together, may hold; a refusal answers HTTP 429.
 
-A visitor is an owner token (`playground.sandboxes`). The caps, from settings:
+A visitor is an owner token (`playground.access`). The caps, from settings:
 
 - sandboxes: BP_MAX_SANDBOXES_PER_VISITOR per visitor and BP_MAX_SANDBOXES in all,
   checked when a sandbox is made (start, scenario, fork: `check_new_sandbox`); at the
@@ -117,7 +117,7 @@ def response(request: HttpRequest, exc: LimitReached) -> HttpResponse:
         text = f"{exc.error} {exc.advice}"
         answer = render(request, "partials/flash.html", {"error": text}, status=429)
     else:
-        from playground.sandboxes import owned_by, owner_token
+        from playground.access import owned_by, owner_token
 
         owner = owner_token(request.session, create=False)
         listed = exc.limit in ("visitor_sandboxes", "visitor_runtimes")

@@ -59,7 +59,7 @@ if BP_PRODUCTION:
     if _proxy_header:
         SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
 # Content-Security-Policy and Permissions-Policy on every answer but DEBUG's error pages
-# (playground.security); the app runs no inline script or style.
+# (playground.web.security); the app runs no inline script or style.
 BP_CSP = envbool("BP_CSP", not DEBUG)
 
 INSTALLED_APPS = [
@@ -80,9 +80,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "playground.stranger.StrangerMiddleware",  # a sandbox not yours: the app's own 404
+    "playground.web.stranger.StrangerMiddleware",  # a sandbox not yours: the app's own 404
     "playground.limits.LimitMiddleware",
-    "playground.security.PolicyMiddleware",
+    "playground.web.security.PolicyMiddleware",
 ]
 
 ROOT_URLCONF = "playground.urls"

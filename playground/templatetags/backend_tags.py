@@ -13,6 +13,6 @@ register = template.Library()
 
 @register.inclusion_tag("partials/backend_switch.html", takes_context=True)
 def backend_switch(context: template.Context, sandbox: Sandbox) -> dict[str, Any]:
-    from playground.views_backend import selector_context
+    from playground.web.views.backend import selector_context
 
     return {**selector_context(sandbox), "csrf_token": context.get("csrf_token")}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sandbox.compare import presets as compare
+from sandbox.compare import presets
 from sandbox.layout import WIDTH, Diagram, layout_amqp, layout_kafka
 from sandbox.runtime import SandboxRuntime
 
@@ -56,25 +56,25 @@ class Played:
 
 @lru_cache(maxsize=16)
 def play(name: str, seed: int = 1) -> Played:
-    """Run preset `name` like `compare.run_preset`, keeping the final state."""
-    preset = compare.PRESETS[name]
+    """Run preset `name` like `presets.run_preset`, keeping the final state."""
+    preset = presets.PRESETS[name]
     rt = SandboxRuntime(seed, work_budget=None)
     try:
         for cmd in [*preset.amqp, *preset.kafka]:
-            compare._apply(rt, cmd)
+            presets._apply(rt, cmd)
         rt.advance(0.5)
-        for cmd in compare.stream_commands(preset):
-            compare._apply(rt, cmd)
+        for cmd in presets.stream_commands(preset):
+            presets._apply(rt, cmd)
         start = rt.backend.now
         for at, cmd in sorted(preset.actions, key=lambda a: a[0]):
             rt.advance(max(0.0, start + at - rt.backend.now))
-            compare._apply(rt, cmd)
+            presets._apply(rt, cmd)
         rt.advance(max(0.0, start + preset.seconds - rt.backend.now))
         events = list(rt.history)
         state = rt.backend.describe()
         counters = {
-            "amqp": compare.amqp_counters(events, state["amqp"]),
-            "kafka": compare.kafka_counters(events, state["kafka"]),
+            "amqp": presets.amqp_counters(events, state["amqp"]),
+            "kafka": presets.kafka_counters(events, state["kafka"]),
         }
         state = {**state, "producers": [a.describe() | a.conf for a in rt.agents.values()]}
         state["groups"] = rt.spec["groups"]
@@ -121,7 +121,7 @@ def _count(e: dict[str, Any], what: str) -> int:
     return len(e.get(what) or ())
 
 
-def timeline(played: Played, preset: compare.Preset) -> dict[str, Any]:
+def timeline(played: Played, preset: presets.Preset) -> dict[str, Any]:
     """Lanes of dots (x in the SVG), tick marks and the preset's actions on one time axis."""
     t0 = max(0.0, played.start - 0.5)
     last = max([e["t"] for e in played.events] + [played.start + at for at, _ in preset.actions])
@@ -176,7 +176,7 @@ COUNTER_ROWS = [
 ]
 
 
-def counter_rows(played: Played, preset: compare.Preset) -> list[dict[str, Any]]:
+def counter_rows(played: Played, preset: presets.Preset) -> list[dict[str, Any]]:
     """One row per counter: both sides' values, whether each was claimed, and a hint."""
     rows = []
     for key, label, hint in COUNTER_ROWS:
@@ -192,7 +192,7 @@ def counter_rows(played: Played, preset: compare.Preset) -> list[dict[str, Any]]
     return rows
 
 
-def load_commands(preset: compare.Preset) -> list[dict[str, Any]]:
+def load_commands(preset: presets.Preset) -> list[dict[str, Any]]:
     """What "Load into my sandbox" runs: reset, both topologies, the stream, and the
     timeline's actions scheduled at their times from the stream's start. Time stands
     still while it loads, so everything starts at the same virtual instant."""
@@ -201,7 +201,7 @@ def load_commands(preset: compare.Preset) -> list[dict[str, Any]]:
         {"op": "sandbox.reset"},
         *preset.amqp,
         *preset.kafka,
-        *compare.stream_commands(preset),
+        *presets.stream_commands(preset),
         *({"op": "time.at", "after": at, "command": cmd} for at, cmd in preset.actions),
         {"op": "time.play"},
     ]

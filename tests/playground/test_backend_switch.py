@@ -21,9 +21,10 @@ from asgiref.sync import async_to_sync
 from django.test import Client
 
 from brokers.sim import Simulator
-from playground import backend_choice, host
+from playground import backend_choice
+from playground.live import host
 from playground.models import Sandbox
-from sandbox.files import sandbox_json as sandbox_file
+from sandbox.files import sandbox_json
 from sandbox.runtime import SandboxRuntime
 from sandbox.runtime.spec import normalize
 
@@ -259,7 +260,7 @@ def test_unknown_top_level_keys_survive_a_rebuild_and_stay_out_of_the_file():
     rt = SandboxRuntime(7, spec, backend_factory=one_broker("kafka"))
     assert rt.spec["notes"] == {"by": "someone else", "n": 2}
     assert normalize(rt.spec)["notes"] == {"by": "someone else", "n": 2}
-    exported = sandbox_file.export_sandbox(7, rt.spec)["spec"]
+    exported = sandbox_json.export_sandbox(7, rt.spec)["spec"]
     assert "notes" not in exported and exported["topics"] == spec["topics"]
 
 

@@ -8,9 +8,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from playground import host, limits
+from playground import limits
+from playground.access import OWNER_KEY, create_sandbox
+from playground.live import host
 from playground.models import Sandbox
-from playground.sandboxes import OWNER_KEY, create_sandbox
 from sandbox.runtime import Caps, SandboxRuntime
 from sandbox.runtime.memory import MB
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from playground import host
+from playground.live import host
 from playground.models import Sandbox
 from sandbox.runtime import SandboxRuntime
-from tests.playground.test_views import HX, post, start
+from tests.playground.web.views.test_sandbox import HX, post, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ import uuid
 import pika
 import pytest
 
-from playground.codegen import kafka_script, pika_script
+from playground.web.codegen import kafka_script, pika_script
 from sandbox.runtime import SandboxRuntime
 
 pytestmark = pytest.mark.real

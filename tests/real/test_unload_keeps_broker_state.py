@@ -23,9 +23,9 @@ from kafka import KafkaAdminClient
 
 from brokers.amqp.api import Properties
 from brokers.real.rabbitmq.management import management_get
-from playground import host
+from playground.access import create_sandbox
+from playground.live import host
 from playground.models import Sandbox
-from playground.sandboxes import create_sandbox
 
 pytestmark = [pytest.mark.real, pytest.mark.django_db(transaction=True)]
 MGMT = "http://guest:guest@127.0.0.1:15672"

@@ -11,7 +11,7 @@ import json
 from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.core.management.base import BaseCommand
 
-from playground.sandboxes import OWNER_KEY, create_sandbox, owner_token, share
+from playground.access import OWNER_KEY, create_sandbox, owner_token, share
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from playground import gctune
-from playground.host import RuntimeHost
+from playground.live.host import RuntimeHost
 
 
 class Command(BaseCommand):

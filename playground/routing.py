@@ -1,9 +1,0 @@
-"""WebSocket routes."""
-
-from django.urls import path
-
-from playground.consumers import SandboxConsumer
-
-websocket_urlpatterns: list = [
-    path("ws/sandbox/<str:sandbox_id>/", SandboxConsumer.as_asgi()),
-]

@@ -1,0 +1,69 @@
+"""RabbitMQ and Kafka side by side: the compare page and "Load into my sandbox".
+
+The page plays one of `sandbox.compare.presets.PRESETS` on the simulator (one stream, one
+clock) and shows each side's diagram, the contrast counters, the preset's claims as
+"what to notice" and a timeline. Loading a preset replaces the owner's sandbox with
+both topologies and the stream, so it can be watched live.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from playground.models import Sandbox
+from playground.web import page_state
+from playground.web.views.sandbox import owned
+from sandbox.compare import diagram as compare_view
+from sandbox.compare import presets as compare
+
+CHOICES = [(name, p.title) for name, p in compare.PRESETS.items()]
+
+
+class PresetForm(forms.Form):
+    preset = forms.ChoiceField(choices=CHOICES, required=False)
+
+
+def _preset(data) -> compare.Preset:
+    form = PresetForm(data)
+    name = form.cleaned_data.get("preset") if form.is_valid() else ""
+    return compare.PRESETS[name or CHOICES[0][0]]
+
+
+@require_GET
+@owned
+def compare_page(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    """One preset played on both brokers, shown next to each other."""
+    preset = _preset(request.GET)
+    played = compare_view.play(preset.name)
+    context = {
+        "sandbox": sandbox,
+        "presets": CHOICES,
+        "preset": preset,
+        "played": played,
+        "rows": compare_view.counter_rows(played, preset),
+        "amqp_diagram": (amqp := compare_view.side_diagram(played, "amqp")),
+        "kafka_diagram": (kafka := compare_view.side_diagram(played, "kafka")),
+        "amqp_view": compare_view.view_box(amqp),
+        "kafka_view": compare_view.view_box(kafka),
+        "timeline": compare_view.timeline(played, preset),
+        "actions": [(at, compare_view._action_label(cmd)) for at, cmd in preset.actions],
+    }
+    return render(request, "compare.html", context)
+
+
+@require_POST
+@owned
+def compare_load(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    """Replace the sandbox with the preset's two topologies and stream, then go watch it."""
+    preset = _preset(request.POST)
+    answer = page_state.run_all(sandbox, compare_view.load_commands(preset))
+    if not answer.get("ok"):
+        context = {"error": f"Could not load the preset: {answer.get('error')}"}
+        return render(request, "partials/flash.html", context)
+    url = reverse("sandbox", args=[sandbox.id])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
