@@ -7,7 +7,7 @@ fixed path such as `s/<id>/share/`.
 
 from django.urls import path
 
-from playground.web.views import backend, classroom, compare, files, inspector, sandbox
+from playground.web.views import backend, classroom, compare, entities, files, inspector, sandbox
 
 S = "s/<str:sandbox_id>/"
 W = "w/<str:token>/"
@@ -48,12 +48,12 @@ editing = [  # the topology and the clock; the entity catch-all last
     path(S + "reset/", sandbox.sandbox_reset, name="sandbox_reset"),
     path(S + "delete/", sandbox.sandbox_delete, name="sandbox_delete"),
     path(S + "backend/", backend.backend_switch, name="backend_switch"),
-    path(S + "node/", sandbox.node, name="node"),
+    path(S + "node/", entities.node, name="node"),
     path(S + "action/", sandbox.action, name="action"),
     path(S + "speed/", sandbox.speed, name="speed"),
-    path(S + "group-reset/", sandbox.group_reset, name="group_reset"),
-    path(S + "<slug:kind>/", sandbox.entity, name="entity"),
-    path(S + "<slug:kind>/delete/", sandbox.entity_delete, name="entity_delete"),
+    path(S + "group-reset/", entities.group_reset, name="group_reset"),
+    path(S + "<slug:kind>/", entities.entity, name="entity"),
+    path(S + "<slug:kind>/delete/", entities.entity_delete, name="entity_delete"),
 ]
 
 urlpatterns = sandbox_page + seeing_why + classroom_and_talk + editing

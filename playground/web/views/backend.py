@@ -16,12 +16,11 @@ from django import forms as djforms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
-from django_htmx.http import trigger_client_event
 
 from playground import backend_choice
 from playground.models import Sandbox
 from playground.web import page_state
-from playground.web.views.sandbox import CHANGED, owned
+from playground.web.shortcuts import changed, owned
 
 
 class BackendForm(djforms.Form):
@@ -72,4 +71,4 @@ def backend_switch(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     done = f"Now on {backend_choice.LABELS[kind]}."
     notes = backend_choice.kept_notes(sandbox.spec, kind)
     response = _answer(request, sandbox, message=done, notes=notes)
-    return trigger_client_event(response, CHANGED)
+    return changed(response)

@@ -21,30 +21,21 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from playground import backend_choice
 from playground.access import create_sandbox, owner_token, revoke, share
 from playground.live.consumers import kick_watchers
 from playground.models import Sandbox
 from playground.web import page_state
+from playground.web.shortcuts import flash, go, owned
 from playground.web.stranger import NotYours
-from playground.web.views.sandbox import owned
 from sandbox.layout import layout
 from sandbox.scenarios import ScenarioError, load
 
 SCENARIO_OPS = ("next", "back", "check", "close")
-
-
-def _go(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
-def _flash(request: HttpRequest, error: str = "", message: str = "") -> HttpResponse:
-    return render(request, "partials/flash.html", {"error": error, "message": message})
 
 
 # -- the gallery and the narration ---------------------------------------------------------
@@ -62,7 +53,7 @@ def scenario_start(request: HttpRequest, slug: str) -> HttpResponse:
     if kind != backend_choice.SIM:
         refused = _real_refusal(scenario, kind)
         if refused:
-            return _flash(request, error=refused)
+            return flash(request, error=refused)
     sandbox = create_sandbox(owner_token(request.session), seed=scenario.seed)
     if kind != backend_choice.SIM:
         sandbox.backend = kind
@@ -70,8 +61,8 @@ def scenario_start(request: HttpRequest, slug: str) -> HttpResponse:
     answer = page_state.run(sandbox, {"op": "scenario.load", "slug": scenario.slug})
     if not answer.get("ok"):
         sandbox.delete()
-        return _flash(request, error=f"Could not load the scenario: {answer.get('error')}")
-    return _go(request, reverse("sandbox", args=[sandbox.id]))
+        return flash(request, error=f"Could not load the scenario: {answer.get('error')}")
+    return go(request, reverse("sandbox", args=[sandbox.id]))
 
 
 def _real_refusal(scenario: Any, kind: str) -> str:
@@ -94,7 +85,7 @@ def scenario_op(request: HttpRequest, sandbox: Sandbox, op: str) -> HttpResponse
     if op not in SCENARIO_OPS:
         raise Http404("No such scenario action.")
     answer = page_state.run(sandbox, {"op": f"scenario.{op}"})
-    return _flash(request, error="" if answer.get("ok") else answer.get("error", ""))
+    return flash(request, error="" if answer.get("ok") else answer.get("error", ""))
 
 
 # -- sharing and the lock (owner) ----------------------------------------------------------
@@ -182,4 +173,4 @@ def fork(request: HttpRequest, token: str) -> HttpResponse:
     source = _watched(token)
     source.refresh_from_db(fields=["spec", "seed"])
     copy = create_sandbox(owner_token(request.session), spec=source.spec, seed=source.seed)
-    return _go(request, reverse("sandbox", args=[copy.id]))
+    return go(request, reverse("sandbox", args=[copy.id]))

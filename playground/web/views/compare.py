@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from playground.models import Sandbox
 from playground.web import page_state
-from playground.web.views.sandbox import owned
+from playground.web.shortcuts import flash, go, owned
 from sandbox.compare import diagram as compare_view
 from sandbox.compare import presets as compare
 
@@ -63,7 +62,6 @@ def compare_load(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     preset = _preset(request.POST)
     answer = page_state.run_all(sandbox, compare_view.load_commands(preset))
     if not answer.get("ok"):
-        context = {"error": f"Could not load the preset: {answer.get('error')}"}
-        return render(request, "partials/flash.html", context)
+        return flash(request, error=f"Could not load the preset: {answer.get('error')}")
     url = reverse("sandbox", args=[sandbox.id])
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return go(request, url)

@@ -17,12 +17,11 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
 
 from playground.live.host import caps_from_settings
 from playground.models import Sandbox
 from playground.web import codegen, page_state
-from playground.web.views.sandbox import CHANGED, owned
+from playground.web.shortcuts import changed, owned
 from sandbox.files import definitions, sandbox_json
 from sandbox.files.sandbox_json import FileRefused
 
@@ -65,9 +64,9 @@ def export_definitions(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     return _download(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "definitions.json")
 
 
-def _result(request: HttpRequest, context: dict[str, Any], changed: bool = False) -> HttpResponse:
+def _result(request: HttpRequest, context: dict[str, Any], redraw: bool = False) -> HttpResponse:
     response = render(request, "partials/files_result.html", context)
-    return trigger_client_event(response, CHANGED) if changed else response
+    return changed(response) if redraw else response
 
 
 def _read(request: HttpRequest) -> bytes:
@@ -93,7 +92,7 @@ def import_sandbox(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
         return _result(request, {"error": answer.get("error") or "The sandbox refused the file."})
     Sandbox.objects.filter(id=sandbox.id).update(seed=loaded.seed)
     context = {"message": f"Loaded the sandbox file (seed {loaded.seed}).", "seed": loaded.seed}
-    return _result(request, context, changed=True)
+    return _result(request, context, redraw=True)
 
 
 @require_POST
@@ -114,7 +113,7 @@ def import_definitions(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
         "message": f"Imported definitions.json ({counts or 'nothing to add'}).",
         "notices": imported.notices,
     }
-    return _result(request, context, changed=True)
+    return _result(request, context, redraw=True)
 
 
 @require_GET

@@ -25,7 +25,7 @@ from playground.access import create_sandbox
 from playground.live import host
 from playground.models import Sandbox
 from playground.web import page_state
-from playground.web.views import sandbox as views
+from playground.web.views import entities
 from sandbox import protocol
 from sandbox.files import definitions
 from sandbox.files.sandbox_json import FileRefused, export_sandbox, load_sandbox
@@ -292,7 +292,7 @@ form_text = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=30),
     st.integers(-(2**70), 2**70).map(str),
 )  # fmt: skip
-FORM_FIELDS = {kind: sorted(spec.form_class.base_fields) for kind, spec in views.KINDS.items()}
+FORM_FIELDS = {kind: sorted(spec.form_class.base_fields) for kind, spec in entities.KINDS.items()}
 
 
 def _page_answers(client: Client, sandbox: Sandbox) -> None:
@@ -317,7 +317,7 @@ def page(client):
 
 @fuzz(200)
 @given(
-    kind=st.sampled_from(sorted(views.KINDS)),
+    kind=st.sampled_from(sorted(entities.KINDS)),
     data=st.data(),
     original=st.sampled_from(["", "", "q", "x", "nope"]),
 )
