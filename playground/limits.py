@@ -10,26 +10,21 @@ A visitor is an owner token (`playground.access`). The caps, from settings:
   checked by the host when it loads a runtime, after it put to sleep the least recently
   used runtime nobody watches; it answers with `refusal()`, which carries a "limit" key.
 
-Either way a `LimitReached` reaches `LimitMiddleware`, which answers 429 with the limit
-page (which limit, what to do, the visitor's sandboxes with a Delete button each) or,
-for an htmx request, a flash message (static/js/limits.js lets htmx swap a 429 into the
-page's flash). Leaves out limits per network address: a visitor who drops their cookie
-is a new visitor, and only the totals bound what all of them hold.
+Either way a `LimitReached` reaches `playground.web.limit_page.LimitMiddleware`, which
+answers 429 with the limit page or, for an htmx request, a flash message. Leaves out
+limits per network address: a visitor who drops their cookie is a new visitor, and only
+the totals bound what all of them hold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 
 from playground.models import Sandbox
-from sandbox.runtime import spec as specs
 
 #: limit -> (what was reached, what to do), formatted with the numbers in settings
 TEXTS: dict[str, tuple[str, str]] = {
@@ -109,40 +104,3 @@ def check_new_sandbox(owner: str) -> list[tuple[str, str]]:
         if Sandbox.objects.count() >= total:
             raise LimitReached("sandboxes", *texts("sandboxes", total))
     return deleted
-
-
-def response(request: HttpRequest, exc: LimitReached) -> HttpResponse:
-    """HTTP 429 for a refusal: a flash for htmx, else the limit page."""
-    if getattr(request, "htmx", False):
-        text = f"{exc.error} {exc.advice}"
-        answer = render(request, "partials/flash.html", {"error": text}, status=429)
-    else:
-        from playground.access import owned_by, owner_token
-
-        owner = owner_token(request.session, create=False)
-        listed = exc.limit in ("visitor_sandboxes", "visitor_runtimes")
-        rows = [
-            {"id": sb.id, "created": sb.created, "last_seen": sb.last_seen,
-             "entities": specs.count_entities(specs.normalize(sb.spec))}
-            for sb in (owned_by(owner) if listed else [])
-        ]  # fmt: skip
-        context = {"limit": exc, "sandboxes": rows}
-        answer = render(request, "limit.html", context, status=429)
-    if exc.limit in RETRY_AFTER:
-        answer["Retry-After"] = str(RETRY_AFTER[exc.limit])
-    return answer
-
-
-class LimitMiddleware:
-    """Answer LimitReached, from any view, with HTTP 429."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if isinstance(exc, LimitReached):
-            return response(request, exc)
-        return None

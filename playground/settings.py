@@ -81,7 +81,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "playground.web.stranger.StrangerMiddleware",  # a sandbox not yours: the app's own 404
-    "playground.limits.LimitMiddleware",
+    "playground.web.limit_page.LimitMiddleware",
     "playground.web.security.PolicyMiddleware",
 ]
 

@@ -99,7 +99,7 @@ ALL_OPS = AMQP_OPS + KAFKA_OPS + PRODUCER_OPS + CONTROL_OPS + CLASSROOM_OPS
 #   "locked": bool, "scenario": None or {"slug", "title", "summary", "concepts", "index",
 #     "total", "finished", "playing": None | {"progress", "phase", "from", "to"},
 #     "step": Step.to_dict() | None, "claims": [{"ok", "says", "message", "skipped",
-#     "pending"?}], "note", "backend", "real"} (sandbox.runtime.classroom_ops);
+#     "pending"?}], "note", "backend", "real"} (sandbox.runtime.classroom);
 #   "dot_ms": how long a dot travels (frames.dot_seconds); "chart": {"t", "lag", "depth"}
 #     (a scenario's chart history: in snapshots, and after a replay replaced it);
 #   added by the host: "wall" (epoch seconds when sent), "sandbox" (id);

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from brokers.amqp.api import Properties
+import sandbox.runtime.spec as specs
 from brokers.errors import BrokerError
-from sandbox.runtime import spec as specs
+from sandbox.runtime.commands import command
 from sandbox.runtime.fields import CommandError, Fields
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ EXCHANGE_TYPES = ("direct", "fanout", "topic", "headers")
 DESTINATION_TYPES = ("queue", "exchange")
 
 
+@command("exchange.declare")
 def exchange_declare(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     name = f.name("name")
     conf = {
@@ -43,6 +44,7 @@ def exchange_declare(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"name": name}
 
 
+@command("exchange.delete")
 def exchange_delete(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     name = f.name("name")
     rt.amqp.exchange_delete(name)
@@ -57,6 +59,7 @@ def _exchange_dest(b: dict[str, Any]) -> str | None:
     return b["destination"] if b["destination_type"] == "exchange" else None
 
 
+@command("queue.declare")
 def queue_declare(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     name = f.name("name", "", allow_empty=True)
     conf = {
@@ -74,6 +77,7 @@ def queue_declare(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"name": name}
 
 
+@command("queue.delete")
 def queue_delete(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     name = f.name("name")
     messages = rt.amqp.queue_delete(name)
@@ -87,6 +91,7 @@ def queue_delete(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"name": name, "messages": messages}
 
 
+@command("queue.purge", changes_spec=False)
 def queue_purge(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"messages": rt.amqp.queue_purge(f.name("name"))}
 
@@ -104,6 +109,7 @@ def _binding(f: Fields) -> dict[str, Any]:
     }
 
 
+@command("bind")
 def bind(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     binding = _binding(f)
     known = binding in rt.spec["bindings"]
@@ -115,6 +121,7 @@ def bind(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"binding": binding}
 
 
+@command("unbind")
 def unbind(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     binding = _binding(f)
     specs.unbind(rt.backend, binding)
@@ -149,6 +156,7 @@ def _free_tag(rt: SandboxRuntime, queue: str) -> str:
     return f"{queue}-c{k}"
 
 
+@command("consumer.add")
 def consumer_add(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     conf = _consumer_conf(f, {})
     tag = f.name("tag") if f.has("tag") else _free_tag(rt, conf["queue"])
@@ -160,6 +168,7 @@ def consumer_add(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"tag": tag}
 
 
+@command("consumer.update")
 def consumer_update(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     tag, old = _known_consumer(rt, f)
     conf = _consumer_conf(f, old)
@@ -181,6 +190,7 @@ def _known_consumer(rt: SandboxRuntime, f: Fields) -> tuple[str, dict[str, Any]]
     return tag, rt.spec["consumers"][tag]
 
 
+@command("consumer.remove")
 def consumer_remove(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     tag, _ = _known_consumer(rt, f)
     rt.amqp.basic_cancel(tag)
@@ -188,6 +198,7 @@ def consumer_remove(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"tag": tag}
 
 
+@command("consumer.crash")
 def consumer_crash(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     tag, conf = _known_consumer(rt, f)
     rt.amqp.crash_consumer(tag)
@@ -195,6 +206,7 @@ def consumer_crash(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"tag": tag}
 
 
+@command("consumer.restart")
 def consumer_restart(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     tag, conf = _known_consumer(rt, f)
     rt.amqp.restart_consumer(tag)
@@ -221,28 +233,3 @@ def _expiration(f: Fields) -> str | None:
     if not f.has("expiration") or f.command["expiration"] == "":
         return None
     return str(f.integer("expiration", None, 0, 2**31 - 1))
-
-
-def properties(conf: dict[str, Any]) -> Properties:
-    """pika-style basic properties from a message template."""
-    return Properties(
-        headers=dict(conf.get("headers") or {}),
-        priority=conf.get("priority"),
-        expiration=conf.get("expiration"),
-    )
-
-
-HANDLERS = {
-    "exchange.declare": exchange_declare,
-    "exchange.delete": exchange_delete,
-    "queue.declare": queue_declare,
-    "queue.delete": queue_delete,
-    "queue.purge": queue_purge,
-    "bind": bind,
-    "unbind": unbind,
-    "consumer.add": consumer_add,
-    "consumer.update": consumer_update,
-    "consumer.remove": consumer_remove,
-    "consumer.crash": consumer_crash,
-    "consumer.restart": consumer_restart,
-}

@@ -21,9 +21,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+import sandbox.runtime.replay as replay
+import sandbox.runtime.spec as specs
 from sandbox import protocol
-from sandbox.runtime import replay
-from sandbox.runtime import spec as specs
+from sandbox.runtime.commands import COMMANDS, command
 from sandbox.runtime.fields import CommandError, Fields
 
 if TYPE_CHECKING:
@@ -36,11 +37,13 @@ MAX_AFTER = 3600.0
 MAX_SEED = 2**63 - 1
 
 
+@command("time.play")
 def play(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     rt.time["paused"] = False
     return {"paused": False}
 
 
+@command("time.pause")
 def pause(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     rt.time["paused"] = True
     return {"paused": True}
@@ -53,12 +56,14 @@ def _virtual_time(rt: SandboxRuntime, what: str) -> None:
         )
 
 
+@command("time.step")
 def step(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     _virtual_time(rt, "Step")
     stepped = rt.step_once()
     return {"stepped": stepped, "now": rt.backend.now, "paused": True}
 
 
+@command("time.speed")
 def speed(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     value = f.number("speed", None, protocol.SPEED_MIN, protocol.SPEED_MAX)
     if value != 1.0:
@@ -67,6 +72,7 @@ def speed(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"speed": value}
 
 
+@command("sandbox.reset")
 def reset(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     """Empty the whole topology (kept parts too), with a new seed if one is given."""
     seed = f.integer("seed", rt.seed, 0, MAX_SEED)
@@ -79,6 +85,7 @@ def reset(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"seed": seed}
 
 
+@command("sandbox.load")
 def load(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     """Replace the topology with a spec that replays as commands, and the seed if given."""
     spec = f.command.get("spec")
@@ -98,30 +105,31 @@ def load(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"seed": seed}
 
 
+@command("sandbox.snapshot", changes_spec=False)
 def snapshot(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"frame": rt.frame()}
 
 
+@command("message.trace", changes_spec=False)
 def trace(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     msg = f.name("msg") if f.has("msg") else None
     limit = f.integer("limit", 200, 1, 1000)
     return {"events": rt.trace(msg, limit)}
 
 
+@command("time.at", changes_spec=False)
 def at(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
-    from sandbox.runtime.core import HANDLERS
-
     after = f.number("after", None, 0.0, MAX_AFTER)
-    command = f.mapping("command")
-    op = command.get("op")
-    if not isinstance(op, str) or op not in HANDLERS:
+    scheduled = f.mapping("command")
+    op = scheduled.get("op")
+    if not isinstance(op, str) or op not in COMMANDS:
         raise CommandError(f"time.at needs a command with a known op, not {op!r}.", "command")
     if op.startswith(UNSCHEDULABLE):
         raise CommandError(f"time.at schedules engine commands; {op} cannot wait.", "command")
     due = rt.clock.now + after
 
     def fire() -> None:  # a rebuild makes a new clock, so this never outlives the topology
-        reply = rt.apply(command)
+        reply = rt.apply(scheduled)
         if not reply["ok"]:
             log.info("scheduled %s at t=%.3f refused: %s", op, due, reply.get("error"))
 
@@ -129,15 +137,8 @@ def at(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"at": due}
 
 
-# op -> (handler, whether success changes the spec)
-HANDLERS = {
-    "time.play": (play, True),
-    "time.pause": (pause, True),
-    "time.step": (step, True),
-    "time.speed": (speed, True),
-    "time.at": (at, False),
-    "sandbox.reset": (reset, True),
-    "sandbox.load": (load, True),
-    "sandbox.snapshot": (snapshot, False),
-    "message.trace": (trace, False),
-}
+@command("sandbox.lock", changes_spec=False)
+def lock(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
+    rt.locked = bool(f.command.get("locked"))
+    rt.dirty = True
+    return {"locked": rt.locked}

@@ -1,8 +1,9 @@
 """SandboxRuntime: one sandbox's backend, spec, agents and clock speed, with no Django inside.
 
 The runtime is what a command reaches after it crossed the channel layer. `apply(cmd)`
-looks the op up in an explicit table, validates, calls the backend and records the
-change in the spec; a refused command (bad field, broker rule, cap) changes neither.
+looks the op up in the command table (`runtime.commands`, which the handler modules
+fill), validates, calls the backend and records the change in the spec; a refused
+command (bad field, broker rule, cap) changes neither.
 `tick(wall_dt)` lets `wall_dt * speed` virtual seconds pass and returns one frame for
 everything that happened (see `sandbox.frames`); `step()` runs exactly one engine
 action. Events also go to a bounded history for the inspector (`message.trace`,
@@ -15,11 +16,11 @@ the spec's speed and pause on the simulator; real time on a real broker, which l
 the spec's settings for the return. On a real broker the old backend only disconnects,
 and the fresh one finds the queues, messages, topics and offsets again; `build(spec,
 wipe=True)` (reset, a loaded file, a scenario) deletes them first, and `destroy()`
-deletes them for good. A spec's "scenario" key (a narration's slug and step,
-`classroom_ops`) brings the narration back when the spec is built. While a narrated step
-plays, `plan`/`work`/`settle` hand time to it (`scenario.playing`), which stops at the
-step's breakpoints with `run_to`. A frame goes out whenever the clock moved, so the
-clock and counters follow every tick. Leaves out undo.
+deletes them for good. A spec's "scenario" key (a narration's slug and step) brings the
+narration back when the spec is built (its restorer, `sandbox.scenarios.commands`). While
+a narrated step plays, `plan`/`work`/`settle` hand time to it (`scenario.playing`),
+which stops at the step's breakpoints with `run_to`. A frame goes out whenever the clock
+moved, so the clock and counters follow every tick. Leaves out undo.
 """
 
 from __future__ import annotations
@@ -33,26 +34,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import sandbox.runtime.classroom as classroom
+import sandbox.runtime.json_values as json_values
+import sandbox.runtime.kept as kept
+import sandbox.runtime.memory as memory
+import sandbox.runtime.spec as specs
 from brokers.amqp.api import AmqpApi
 from brokers.backend import Backend
 from brokers.clock import Clock
 from brokers.errors import BrokerError, CapacityExceeded
 from brokers.kafka.api import KafkaApi
 from sandbox import frames, protocol
-from sandbox.runtime import (
-    amqp_ops,
-    classroom_ops,
-    control,
-    inspect_ops,
-    json_values,
-    kafka_ops,
-    kept,
-    memory,
-    producers,
-)
-from sandbox.runtime import spec as specs
+from sandbox.runtime.agent import Agent, properties
+from sandbox.runtime.commands import COMMANDS, RESTORERS
 from sandbox.runtime.fields import CommandError, Fields
-from sandbox.runtime.producers import Agent
+from sandbox.runtime.payloads import Payloads
 
 log = logging.getLogger(__name__)
 
@@ -83,17 +79,6 @@ def _simulator(seed: int) -> Backend:
     return Simulator(seed)
 
 
-# op -> (handler, whether success changes the spec)
-HANDLERS: dict[str, tuple[Callable[..., dict], bool]] = {
-    **{op: (h, op != "queue.purge") for op, h in amqp_ops.HANDLERS.items()},
-    **{op: (h, op != "group.reset") for op, h in kafka_ops.HANDLERS.items()},
-    **{op: (h, op not in ("publish", "send")) for op, h in producers.HANDLERS.items()},
-    **control.HANDLERS,
-    **inspect_ops.HANDLERS,
-    **classroom_ops.HANDLERS,
-}
-
-
 class SandboxRuntime:
     """A sandbox's live state: drive it with `apply`, `tick` and `step`."""
 
@@ -112,13 +97,13 @@ class SandboxRuntime:
         self.work_budget = work_budget
         self.history: deque = deque(maxlen=self.caps.event_history)
         #: body previews and headers of published messages, for the inspector
-        self.payloads = inspect_ops.Payloads(self.caps.event_history)
+        self.payloads = Payloads(self.caps.event_history)
         self.seq = 0
         self.events_seen = 0  # events collected in all (free play moves it: a drift)
         self._framed_now: float | None = None  # backend time of the last frame
         self.spec_version = 0
         self.backend: Backend | None = None
-        self.locked = False  # the owner locked editing (classroom_ops.LOCKED_OPS refused)
+        self.locked = False  # the owner locked editing (classroom.LOCKED_OPS refused)
         try:
             self.build(spec)
         except BaseException:  # a half-built real backend would go on consuming unseen
@@ -138,7 +123,7 @@ class SandboxRuntime:
             self.backend.destroy_when_connected()
         self.clock: Clock = getattr(self.backend, "clock", None) or Clock()
         self.spec = specs.normalize(spec)
-        narration = self.spec.pop("scenario", None)  # put back by classroom_ops.restore
+        narration = self.spec.pop("scenario", None)  # put back by its restorer (on_build)
         self.kept = kept.kept_brokers(self.backend)
         # a real broker runs in real time; the spec keeps the user's speed for the return
         self.time = self.spec["time"] if self.backend.steppable else {"speed": 1.0, "paused": False}
@@ -165,8 +150,8 @@ class SandboxRuntime:
         self.thinned = 0
         self._collect()
         self.dirty = True
-        if narration is not None:
-            classroom_ops.restore(self, narration)
+        if narration is not None and "scenario" in RESTORERS:
+            RESTORERS["scenario"](self, narration)
 
     def close(self) -> None:
         """Release the backend; a real broker keeps what this sandbox made there."""
@@ -188,12 +173,12 @@ class SandboxRuntime:
         except json_values.ValueRefused as exc:
             return _refused(exc.message, exc.field)
         op = command.get("op") if isinstance(command, dict) else None
-        entry = HANDLERS.get(op) if isinstance(op, str) else None
+        entry = COMMANDS.get(op) if isinstance(op, str) else None
         if entry is None:
             return _refused(f"Unknown command {op!r}.", "op")
         handler, changes_spec = entry
-        if self.locked and op in classroom_ops.LOCKED_OPS:
-            return _refused(classroom_ops.LOCKED, "op")
+        if self.locked and op in classroom.LOCKED_OPS:
+            return _refused(classroom.LOCKED, "op")
         broker = kept.command_broker(op, command, self.spec)
         if broker in self.kept:
             return _refused(kept.refusal(broker, self.backend.kind), "op")
@@ -209,7 +194,7 @@ class SandboxRuntime:
             log.exception("command %s failed inside the engine; rebuilding from the spec", op)
             self.build(saved if saved is not None else self.spec)
             return _refused("Something went wrong inside the engine; the sandbox was rebuilt.")
-        classroom_ops.noticed(self, op, changes_spec and self.spec != saved)
+        classroom.noticed(self, op, changes_spec and self.spec != saved)
         if changes_spec and (self.spec != saved or self.seed != seed):
             self.spec_version += 1  # the host saves spec and seed
         self.dirty = True
@@ -415,10 +400,10 @@ class SandboxRuntime:
             "series": frames.series(state, now),
             "caps": self.usage(),
             "locked": self.locked,
-            "scenario": classroom_ops.scenario_frame(self),
+            "scenario": classroom.scenario_frame(self),
             "dot_ms": round(1000 * frames.dot_seconds(self.time["speed"])),
         }
-        chart = classroom_ops.chart_frame(self, snapshot)
+        chart = classroom.chart_frame(self, snapshot)
         if chart is not None:
             frame["chart"] = chart
         frames.fit(frame, self.caps.max_frame_bytes)
@@ -518,7 +503,7 @@ class SandboxRuntime:
         """Publish (AMQP) or send (Kafka) one message from a template; returns its id."""
         if conf["broker"] == "amqp":
             msg = self.amqp.basic_publish(
-                conf["target"], key, body, amqp_ops.properties(conf),
+                conf["target"], key, body, properties(conf),
                 conf.get("mandatory", False), publisher,
             )  # fmt: skip
             self._published_since += 1

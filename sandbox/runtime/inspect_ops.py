@@ -2,11 +2,11 @@
 
 `message.journey` rebuilds a message's journey from the runtime's event history with
 `brokers.journey.journey`, adding what events do not carry: a body preview and the
-headers, which the runtime remembers when it publishes (`Payloads`, bounded like the
-history). `message.search` finds ids by id, key or payload text. `message.recent` lists
-the messages a diagram node has seen lately: a queue's ready and unacked messages, a
-partition's offsets, a consumer's or member's recent deliveries, a producer's or an
-exchange's recent publishes. Leaves out messages older than the history.
+headers, which the runtime remembers when it publishes (`sandbox.runtime.payloads`,
+bounded like the history). `message.search` finds ids by id, key or payload text.
+`message.recent` lists the messages a diagram node has seen lately: a queue's ready and
+unacked messages, a partition's offsets, a consumer's or member's recent deliveries, a
+producer's or an exchange's recent publishes. Leaves out messages older than the history.
 """
 
 from __future__ import annotations
@@ -15,39 +15,15 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from brokers import journey
+from sandbox.runtime.commands import command
 from sandbox.runtime.fields import CommandError, Fields
 
 if TYPE_CHECKING:
     from sandbox.runtime.core import SandboxRuntime
 
-PREVIEW_CHARS = 200
 TAPE_CELLS = 16  # the window of sandbox.layout.tape_window
 RECENT_LIMIT = 40
 GONE = ("acked", "dropped", "expired", "dead_lettered", "lost")
-
-
-class Payloads:
-    """msg id -> (body preview, headers), keeping only the newest `limit` messages."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = max(1, limit)
-        self.items: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
-
-    def remember(self, msg: str, body: Any, headers: dict[str, Any] | None) -> None:
-        text = body if isinstance(body, str) else str(body)
-        self.items[msg] = (text[:PREVIEW_CHARS], dict(headers or {}))
-        self.items.move_to_end(msg)
-        while len(self.items) > self.limit:
-            self.items.popitem(last=False)
-
-    def get(self, msg: str) -> tuple[str, dict[str, Any]] | None:
-        return self.items.get(msg)
-
-    def bodies(self) -> dict[str, str]:
-        return {msg: body for msg, (body, _) in self.items.items()}
-
-    def clear(self) -> None:
-        self.items.clear()
 
 
 def _history(rt: SandboxRuntime) -> Any:
@@ -56,6 +32,7 @@ def _history(rt: SandboxRuntime) -> Any:
     return rt.history
 
 
+@command("message.journey", changes_spec=False)
 def message_journey(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     msg = f.name("msg")
     known = rt.payloads.get(msg)
@@ -65,12 +42,14 @@ def message_journey(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"journey": found, "body": body, "headers": headers}
 
 
+@command("message.search", changes_spec=False)
 def message_search(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     text = f.text("text", "", max_len=200)
     limit = f.integer("limit", 50, 1, 200)
     return {"msgs": journey.search(_history(rt), text, rt.payloads.bodies(), limit)}
 
 
+@command("message.recent", changes_spec=False)
 def message_recent(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     """Recent messages at node `node`; for a partition, `cell` picks one tape cell."""
     node = f.text("node", "", max_len=600)
@@ -185,10 +164,4 @@ _READERS = {
     "m": _member_messages,
     "x": _exchange_messages,
     "p": _producer_messages,
-}
-
-HANDLERS = {
-    "message.journey": (message_journey, False),
-    "message.search": (message_search, False),
-    "message.recent": (message_recent, False),
 }

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import sandbox.runtime.spec as specs
 from brokers.errors import BrokerError
-from sandbox.runtime import spec as specs
+from sandbox.runtime.commands import command
 from sandbox.runtime.fields import CommandError, Fields
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ MAX_PARTITIONS = 64
 MAX_MEMBERS = 32
 
 
+@command("topic.create")
 def topic_create(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     name = f.name("name")
     if name in rt.spec["topics"]:
@@ -57,6 +59,7 @@ def _known_topic(rt: SandboxRuntime, f: Fields) -> tuple[str, dict[str, Any]]:
     return name, rt.spec["topics"][name]
 
 
+@command("topic.alter")
 def topic_alter(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     name, conf = _known_topic(rt, f)
     configs = f.mapping("configs")
@@ -65,6 +68,7 @@ def topic_alter(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"name": name}
 
 
+@command("topic.partitions")
 def topic_partitions(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     name, conf = _known_topic(rt, f)
     total = f.integer("total", None, 1, MAX_PARTITIONS)
@@ -74,6 +78,7 @@ def topic_partitions(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"name": name, "partitions": total}
 
 
+@command("topic.delete")
 def topic_delete(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     name, _ = _known_topic(rt, f)
     rt.kafka.delete_topic(name)
@@ -114,6 +119,7 @@ def _start_members(rt: SandboxRuntime, group_id: str, conf: dict[str, Any], ids:
         raise
 
 
+@command("group.add")
 def group_add(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     group_id = f.name("group_id")
     known = rt.spec["groups"].get(group_id)
@@ -144,6 +150,7 @@ def _known_group(rt: SandboxRuntime, f: Fields) -> tuple[str, dict[str, Any]]:
     return group_id, rt.spec["groups"][group_id]
 
 
+@command("group.update")
 def group_update(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     group_id, old = _known_group(rt, f)
     conf = _group_conf(f, old)
@@ -158,6 +165,7 @@ def group_update(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"group_id": group_id}
 
 
+@command("group.remove")
 def group_remove(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     group_id, conf = _known_group(rt, f)
     for member in conf["members"]:
@@ -166,6 +174,7 @@ def group_remove(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"group_id": group_id}
 
 
+@command("member.add")
 def member_add(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     group_id, conf = _known_group(rt, f)
     if len(conf["members"]) >= MAX_MEMBERS:
@@ -186,6 +195,7 @@ def _member_group(rt: SandboxRuntime, f: Fields) -> tuple[str, dict[str, Any]]:
     raise CommandError(f"No running member named {member!r}.", "member")
 
 
+@command("member.leave")
 def member_leave(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     member, conf = _member_group(rt, f)
     rt.kafka.leave_member(member)
@@ -193,6 +203,7 @@ def member_leave(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"member": member}
 
 
+@command("member.crash")
 def member_crash(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     member, conf = _member_group(rt, f)
     rt.kafka.crash_member(member)
@@ -200,6 +211,7 @@ def member_crash(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"member": member}
 
 
+@command("group.reset", changes_spec=False)
 def group_reset(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     group_id = f.name("group_id")
     to = f.choice("to", RESET_TO)
@@ -212,6 +224,7 @@ def group_reset(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"offsets": {str(p): o for p, o in offsets.items()}}
 
 
+@command("broker.stop")
 def broker_stop(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     broker_id = f.integer("id", None, 0, 1000)
     rt.kafka.stop_broker(broker_id)
@@ -220,6 +233,7 @@ def broker_stop(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"id": broker_id}
 
 
+@command("broker.start")
 def broker_start(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     broker_id = f.integer("id", None, 0, 1000)
     rt.kafka.start_broker(broker_id)
@@ -241,20 +255,3 @@ def send_conf(f: Fields) -> dict[str, Any]:
         if f.has("partition")
         else None,
     }
-
-
-HANDLERS = {
-    "topic.create": topic_create,
-    "topic.alter": topic_alter,
-    "topic.partitions": topic_partitions,
-    "topic.delete": topic_delete,
-    "group.add": group_add,
-    "group.update": group_update,
-    "group.remove": group_remove,
-    "member.add": member_add,
-    "member.leave": member_leave,
-    "member.crash": member_crash,
-    "group.reset": group_reset,
-    "broker.stop": broker_stop,
-    "broker.start": broker_start,
-}

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from brokers.backend import Backend
-from sandbox.runtime import amqp_ops, kafka_ops
+from sandbox import protocol
 
 BROKERS = ("amqp", "kafka")
 NAMES = {"amqp": "RabbitMQ", "kafka": "Kafka"}
@@ -27,13 +27,10 @@ KEPT = "kept"  # the state a kept consumer, member, group or producer shows
 
 #: op -> the broker it acts on (producer ops: the producer's broker, see `command_broker`)
 OP_BROKER = {
-    **{op: "amqp" for op in amqp_ops.HANDLERS},
-    **{op: "kafka" for op in kafka_ops.HANDLERS},
-    "publish": "amqp",
-    "send": "kafka",
+    **{op: "amqp" for op in protocol.AMQP_OPS},  # publish among them
+    **{op: "kafka" for op in protocol.KAFKA_OPS},  # and send
 }
-PRODUCER_OPS = ("producer.add", "producer.update", "producer.remove", "producer.start",
-                "producer.stop")  # fmt: skip
+PRODUCER_OPS = protocol.PRODUCER_OPS
 
 
 def kept_brokers(backend: Backend) -> tuple[str, ...]:

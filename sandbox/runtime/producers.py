@@ -1,4 +1,4 @@
-"""Producers: agents that publish on the virtual clock, and the publish/send commands.
+"""The producer commands, and publish/send: each runs an `Agent` (`sandbox.runtime.agent`).
 
 A producer (or a `publish`/`send` command with a `count` and a `rate`) is an `Agent`:
 message k (from 0) is published at `start + k / rate` virtual seconds, scheduled on the
@@ -20,117 +20,20 @@ Leaves out bursts smoother than one timer per message.
 
 from __future__ import annotations
 
-import random
 from typing import TYPE_CHECKING, Any
 
-from brokers.clock import Timer
-from brokers.errors import BrokerError, CapacityExceeded, Disconnected
+from brokers.errors import BrokerError, CapacityExceeded
+from sandbox.runtime.agent import Agent
 from sandbox.runtime.amqp_ops import publish_conf
+from sandbox.runtime.commands import command
 from sandbox.runtime.fields import CommandError, Fields
 from sandbox.runtime.kafka_ops import send_conf
 from sandbox.runtime.memory import MESSAGE_BYTES
-from sandbox.runtime.placeholders import TemplateError, compile_template, render
 
 if TYPE_CHECKING:
     from sandbox.runtime.core import SandboxRuntime
 
 MAX_COUNT = 1_000_000
-RETRY_AFTER = 1.0  # seconds between a disconnected agent's tries
-
-
-class Agent:
-    """Publishes one message template at a steady virtual rate."""
-
-    def __init__(self, rt: SandboxRuntime, name: str, conf: dict[str, Any], publisher: str):
-        self.rt = rt
-        self.name = name
-        self.conf = conf
-        self.publisher = publisher
-        self.key = _compile(conf["key_pattern"] or conf["routing_key"], "key_pattern", False)
-        self.payload = _compile(conf["payload"], "payload", True)
-        self.rng = random.Random(f"{rt.seed}:producer:{name}")
-        self.sent = 0
-        self.state = "stopped"  # running, blocked, disconnected, done, error
-        self.error = ""
-        self._k = 0
-        self._start = 0.0
-        self._timer: Timer | None = None
-
-    @property
-    def rate(self) -> float:
-        return float(self.conf.get("rate") or 0)
-
-    @property
-    def active(self) -> bool:
-        return self.state in ("running", "blocked", "disconnected")
-
-    def start(self) -> None:
-        """Begin (again) from now: the first message goes out at once."""
-        self.stop()
-        self.state, self.error = "running", ""
-        self._k, self._start = 0, self.rt.clock.now
-        self._timer = self.rt.clock.at(self._start, self._fire)
-
-    def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self.active:
-            self.state = "stopped"
-
-    def publish_next(self) -> str:
-        """Expand the templates for the next message and publish it; returns its id."""
-        n = self.sent + 1
-        now = self.rt.clock.now
-        key = render(self.key, n, "", self.rng, now)
-        body = render(self.payload, n, key, self.rng, now)
-        msg = self.rt.publish_message(self.conf, key, body, self.publisher)
-        self.sent = n
-        return msg
-
-    def _fire(self) -> None:
-        self._timer = None
-        count = int(self.conf.get("count") or 0)
-        if self.rt.full():
-            self.state = "blocked"
-        else:
-            try:
-                self.publish_next()
-            except Disconnected as exc:  # the broker comes back: try again, then go on
-                self.state, self.error = "disconnected", exc.message
-                self._k, self._start = 0, self.rt.clock.now + RETRY_AFTER
-                self._timer = self.rt.clock.at(self._start, self._fire)
-                return
-            except BrokerError as exc:
-                self.state, self.error = "error", exc.message
-                return
-            self.state, self.error = "running", ""
-        if count and self.sent >= count:
-            self.state = "done"
-            self.rt.agent_finished(self)
-            return
-        self._k += 1
-        self._timer = self.rt.clock.at(self._start + self._k / self.rate, self._fire)
-
-    def describe(self) -> dict[str, Any]:
-        c = self.conf
-        return {
-            "name": self.name,
-            "broker": c["broker"],
-            "target": c["target"],
-            "rate": self.rate,
-            "count": int(c.get("count") or 0),
-            "sent": self.sent,
-            "state": self.state,
-            "error": self.error,
-        }
-
-
-def _compile(text: str, field: str, allow_key: bool) -> list:
-    try:
-        return compile_template(text, allow_key)
-    except TemplateError as exc:
-        raise CommandError(str(exc), field) from None
 
 
 def _check_rate(rt: SandboxRuntime, rate: float, exclude: str = "") -> None:
@@ -189,11 +92,13 @@ def _burst(rt: SandboxRuntime, f: Fields, conf: dict[str, Any]) -> dict[str, Any
     return {"msg": msgs[0], "msgs": msgs, "count": count}
 
 
+@command("publish", changes_spec=False)
 def publish(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     rt.amqp  # noqa: B018 - refuses on a backend without RabbitMQ
     return _burst(rt, f, publish_conf(f))
 
 
+@command("send", changes_spec=False)
 def send(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     rt.kafka  # noqa: B018 - refuses on a backend without Kafka
     return _burst(rt, f, send_conf(f))
@@ -218,6 +123,7 @@ def _producer_conf(rt: SandboxRuntime, f: Fields, base: dict[str, Any], name: st
     return conf
 
 
+@command("producer.add")
 def producer_add(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     name = f.name("name")
     if name in rt.spec["producers"]:
@@ -241,6 +147,7 @@ def _known(rt: SandboxRuntime, f: Fields) -> tuple[str, Agent]:
     return name, rt.agents[name]
 
 
+@command("producer.update")
 def producer_update(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     name, old = _known(rt, f)
     if f.has("broker") and f.command["broker"] != old.conf["broker"]:
@@ -265,6 +172,7 @@ def producer_update(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"name": name}
 
 
+@command("producer.remove")
 def producer_remove(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     name, agent = _known(rt, f)
     if agent.conf["broker"] == "kafka":
@@ -275,6 +183,7 @@ def producer_remove(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"name": name}
 
 
+@command("producer.start")
 def producer_start(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     name, agent = _known(rt, f)
     _check_rate(rt, agent.rate, exclude=name)
@@ -283,19 +192,9 @@ def producer_start(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     return {"name": name}
 
 
+@command("producer.stop")
 def producer_stop(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     name, agent = _known(rt, f)
     agent.stop()
     rt.spec["producers"][name]["running"] = False
     return {"name": name}
-
-
-HANDLERS = {
-    "publish": publish,
-    "send": send,
-    "producer.add": producer_add,
-    "producer.update": producer_update,
-    "producer.remove": producer_remove,
-    "producer.start": producer_start,
-    "producer.stop": producer_stop,
-}

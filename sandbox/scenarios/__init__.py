@@ -22,8 +22,9 @@ measurements a claim can name, `runner` how steps, replays and drift work, `play
 how time is driven inside a step on the simulator and on real brokers.
 """
 
+from sandbox.scenarios.claims import ClaimResult
 from sandbox.scenarios.loader import Scenario, ScenarioError, Step, list_scenarios, load
-from sandbox.scenarios.runner import ClaimResult, ScenarioRun
+from sandbox.scenarios.runner import ScenarioRun
 
 __all__ = [
     "ClaimResult",

@@ -347,3 +347,16 @@ def key_order_breaks(seen: Observed, group: str, topic: str) -> int:
         appended = sorted(msgs, key=lambda m: (placed[m][1], placed[m][2]))
         breaks += msgs != appended
     return breaks
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """One claim checked: whether it held, and a sentence saying what was measured."""
+
+    ok: bool
+    message: str
+    says: str
+    skipped: bool = False
+
+    def __iter__(self):  # lets callers unpack `ok, message = result`
+        return iter((self.ok, self.message))

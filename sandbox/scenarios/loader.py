@@ -26,8 +26,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import sandbox.scenarios.claims as claim_kinds
 from sandbox import protocol
-from sandbox.scenarios import claims as claim_kinds
 
 DATA = Path(__file__).parent / "data"
 BROKERS = ("amqp", "kafka")

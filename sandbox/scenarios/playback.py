@@ -34,13 +34,29 @@ cannot be hurried).
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sandbox import frames
+from sandbox.scenarios.claims import ClaimResult
 from sandbox.scenarios.loader import ScenarioError, Step
 
-if TYPE_CHECKING:
-    from sandbox.scenarios.runner import ClaimResult, ScenarioRun
+
+class PlayingRun(Protocol):
+    """What a playing step uses of the `ScenarioRun` that began it."""
+
+    runtime: Any  # the SandboxRuntime the run plays on
+    note: str
+    real_timeout: float
+    next_sample: float
+
+    @property
+    def simulated(self) -> bool: ...
+    def apply(self, cmd: dict[str, Any], step: Step | None) -> None: ...
+    def check(self, step: Step | None = None) -> list[ClaimResult]: ...
+    def ended(self, playing: Playing) -> None: ...
+    def sample(self) -> None: ...
+    def sample_until(self, now: float) -> None: ...
+
 
 SAMPLE_EVERY = 0.25  # virtual seconds between chart samples inside a step
 POLL = 0.1  # wall seconds between looks at a real broker's claims
@@ -57,7 +73,7 @@ def quiet_after(speed: float) -> float:
 class Playing:
     """The step being played: what is left of its actions, and how far it got."""
 
-    def __init__(self, run: ScenarioRun, step: Step, start: float) -> None:
+    def __init__(self, run: PlayingRun, step: Step, start: float) -> None:
         self.run = run
         self.rt = run.runtime
         self.step = step

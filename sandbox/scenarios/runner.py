@@ -29,12 +29,13 @@ are part of the replay too, so after Back the chart shows what it showed then.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
+import sandbox.runtime.kept as kept
+import sandbox.scenarios.claims as claims
 from sandbox import frames
-from sandbox.runtime import SandboxRuntime, kept
-from sandbox.scenarios import claims
+from sandbox.runtime.core import SandboxRuntime
+from sandbox.scenarios.claims import ClaimResult
 from sandbox.scenarios.loader import RUNNER_OPS, Claim, Scenario, ScenarioError, Step, load
 from sandbox.scenarios.playback import SAMPLE_EVERY, Playing
 
@@ -47,19 +48,6 @@ KEPT_SECTIONS = {
 }
 UNKNOWN = ("unknown",)  # a drift mark: the sandbox was built by someone else
 BACKEND_NAMES = {"sim": "the simulator", "rabbitmq": "Real RabbitMQ", "kafka": "Real Kafka"}
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    """One claim checked: whether it held, and a sentence saying what was measured."""
-
-    ok: bool
-    message: str
-    says: str
-    skipped: bool = False
-
-    def __iter__(self):  # lets callers unpack `ok, message = result`
-        return iter((self.ok, self.message))
 
 
 class ScenarioRun:

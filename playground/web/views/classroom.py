@@ -169,7 +169,7 @@ def fork(request: HttpRequest, token: str) -> HttpResponse:
     """Copy the watched sandbox (spec, seed, scenario position) into one of the viewer's.
 
     The narration's slug and step travel in the spec's "scenario" key: the copy's runtime
-    replays to that step when it is built (`classroom_ops.restore`)."""
+    replays to that step when it is built (`sandbox.scenarios.commands.restore`)."""
     source = _watched(token)
     source.refresh_from_db(fields=["spec", "seed"])
     copy = create_sandbox(owner_token(request.session), spec=source.spec, seed=source.seed)

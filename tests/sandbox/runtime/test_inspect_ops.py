@@ -6,8 +6,8 @@ from __future__ import annotations
 from sandbox import protocol
 from sandbox.files.sandbox_json import replay
 from sandbox.runtime import Caps, SandboxRuntime
-from sandbox.runtime.core import HANDLERS
-from sandbox.runtime.inspect_ops import PREVIEW_CHARS, Payloads
+from sandbox.runtime.commands import COMMANDS
+from sandbox.runtime.payloads import PREVIEW_CHARS, Payloads
 
 
 def ok(rt: SandboxRuntime, **command) -> dict:
@@ -26,7 +26,7 @@ def orders(rt: SandboxRuntime) -> None:
 
 def test_the_inspector_ops_are_in_the_protocol_and_the_table():
     for op in ("message.journey", "message.search", "message.recent", "sandbox.load"):
-        assert op in protocol.ALL_OPS and op in HANDLERS
+        assert op in protocol.ALL_OPS and op in COMMANDS
 
 
 def test_a_journey_names_the_matched_binding_and_why_the_other_missed():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from brokers.errors import Disconnected, NotFound
 from sandbox.runtime import SandboxRuntime
-from sandbox.runtime.producers import RETRY_AFTER
+from sandbox.runtime.agent import RETRY_AFTER
 
 
 def producer(rt: SandboxRuntime) -> dict:

@@ -323,9 +323,9 @@ def test_a_consumer_update_changes_its_settings_under_the_same_tag():
 
 
 def test_every_protocol_op_has_a_handler_and_nothing_else_does():
-    from sandbox.runtime.core import HANDLERS
+    from sandbox.runtime.commands import COMMANDS
 
-    assert set(HANDLERS) == set(protocol.ALL_OPS)
+    assert set(COMMANDS) == set(protocol.ALL_OPS)
 
 
 def test_time_at_runs_a_command_on_the_virtual_clock_and_refuses_what_cannot_wait():
