@@ -111,3 +111,5 @@ FRAME_MAX_LOG = 50
 FRAME_MAX_BYTES = 64 * 1024
 SPEED_MIN = 0.1
 SPEED_MAX = 20.0
+#: a sandbox's seed, wherever it is typed, loaded or sent: 0 .. MAX_SEED (a signed 64-bit int)
+MAX_SEED = 2**63 - 1

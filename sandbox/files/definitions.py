@@ -42,14 +42,11 @@ from typing import Any
 
 import re2
 
-from brokers.amqp.validation import QUEUE_TYPES
+from brokers.amqp.validation import EXCHANGE_TYPES, MAX_NAME_BYTES, QUEUE_TYPES
 from sandbox.files.sandbox_json import FileRefused, parse_json, replay
 from sandbox.runtime import Caps
 from sandbox.runtime.json_values import shown
 from sandbox.runtime.spec import normalize, topology
-
-EXCHANGE_TYPES = ("direct", "fanout", "topic", "headers")
-MAX_NAME_BYTES = 255
 
 #: policy key -> (queue argument, how a queue argument and the policy combine)
 QUEUE_POLICY_KEYS: dict[str, tuple[str, str]] = {

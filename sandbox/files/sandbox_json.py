@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox import protocol
 from sandbox.runtime import Caps, SandboxRuntime, json_values
 from sandbox.runtime.replay import SpecRefused, checked_spec
 from sandbox.runtime.spec import topology
@@ -22,7 +23,6 @@ from sandbox.runtime.spec import topology
 FORMAT = "broker-playground-sandbox"
 VERSION = 1
 MAX_BYTES = 1_000_000
-MAX_SEED = 2**63 - 1
 
 
 class FileRefused(ValueError):
@@ -77,7 +77,7 @@ def load_sandbox(data: bytes | str, caps: Caps | None = None) -> SandboxFile:
             f"version {VERSION}."
         )
     seed = doc.get("seed")
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= protocol.MAX_SEED:
         raise FileRefused("The seed must be a whole number from 0 to 2**63-1.")
     spec = doc.get("spec")
     if not isinstance(spec, dict):

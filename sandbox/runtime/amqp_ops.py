@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import sandbox.runtime.spec as specs
+from brokers.amqp.validation import EXCHANGE_TYPES
 from brokers.errors import BrokerError
 from sandbox.runtime.commands import command
 from sandbox.runtime.fields import CommandError, Fields
@@ -20,7 +21,6 @@ from sandbox.runtime.fields import CommandError, Fields
 if TYPE_CHECKING:
     from sandbox.runtime.core import SandboxRuntime
 
-EXCHANGE_TYPES = ("direct", "fanout", "topic", "headers")
 DESTINATION_TYPES = ("queue", "exchange")
 
 

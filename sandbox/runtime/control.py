@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 #: what `time.at` may not schedule: time itself, the whole sandbox, narration, reads
 UNSCHEDULABLE = ("time.", "sandbox.", "scenario.", "message.")
 MAX_AFTER = 3600.0
-MAX_SEED = 2**63 - 1
 
 
 @command("time.play")
@@ -75,7 +74,7 @@ def speed(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
 @command("sandbox.reset")
 def reset(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     """Empty the whole topology (kept parts too), with a new seed if one is given."""
-    seed = f.integer("seed", rt.seed, 0, MAX_SEED)
+    seed = f.integer("seed", rt.seed, 0, protocol.MAX_SEED)
     fresh = specs.empty_spec()
     fresh["time"] = dict(rt.spec["time"])
     rt.seed = seed
@@ -91,7 +90,7 @@ def load(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     spec = f.command.get("spec")
     if not isinstance(spec, dict):
         raise CommandError("sandbox.load needs a spec object.", "spec")
-    seed = f.integer("seed", rt.seed, 0, MAX_SEED)
+    seed = f.integer("seed", rt.seed, 0, protocol.MAX_SEED)
     checked = replay.checked_spec(spec, type(rt)(seed, caps=rt.caps))
     (old_seed, old_spec), rt.seed = (rt.seed, rt.spec), seed
     rt.history.clear()

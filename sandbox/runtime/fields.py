@@ -15,10 +15,9 @@ import re
 import unicodedata
 from typing import Any
 
+from brokers.amqp.validation import MAX_NAME_BYTES  # names and keys: AMQP short strings
 from sandbox import protocol
 
-#: names and keys are AMQP short strings: at most 255 bytes of UTF-8
-MAX_NAME_BYTES = 255
 MAX_TEXT = 10_000
 _INTEGER = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)
 _NUMBER = re.compile(

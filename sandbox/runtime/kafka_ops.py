@@ -16,19 +16,20 @@ one is refused.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import sandbox.runtime.spec as specs
 from brokers.errors import BrokerError
+from brokers.kafka.api import CommitPolicy, OffsetReset
+from brokers.kafka.assignors import ASSIGNORS
 from sandbox.runtime.commands import command
 from sandbox.runtime.fields import CommandError, Fields
 
 if TYPE_CHECKING:
     from sandbox.runtime.core import SandboxRuntime
 
-ASSIGNORS = ("range", "roundrobin", "cooperative-sticky")
-COMMIT_POLICIES = ("auto", "after", "before")
-OFFSET_RESETS = ("earliest", "latest", "none")
+COMMIT_POLICIES = get_args(CommitPolicy)
+OFFSET_RESETS = get_args(OffsetReset)
 RESET_TO = ("earliest", "latest", "offset", "timestamp")
 MAX_PARTITIONS = 64
 MAX_MEMBERS = 32

@@ -13,11 +13,15 @@ beside these.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+import sandbox.runtime.kafka_ops as kafka_ops
+from brokers.amqp import validation as amqp_rules
+from brokers.kafka.api import CommitPolicy, OffsetReset
+from brokers.kafka.assignors import ASSIGNORS as ENGINE_ASSIGNORS
 from sandbox import protocol
 from sandbox.runtime import json_values
 from sandbox.runtime.fields import MAX_NAME_BYTES, key_problem, name_problem
@@ -26,20 +30,20 @@ MAX_NAME = MAX_NAME_BYTES
 MAX_TABLE_KEYS = 32
 MAX_PAYLOAD = protocol.MAX_PAYLOAD
 
-EXCHANGE_TYPES = [(t, t) for t in ("direct", "fanout", "topic", "headers")]
-QUEUE_TYPES = [(t, t) for t in ("classic", "quorum", "stream")]
-OVERFLOWS = [("", "(default: drop-head)")] + [
-    (t, t) for t in ("drop-head", "reject-publish", "reject-publish-dlx")
-]
-X_MATCH = [(t, t) for t in ("all", "any", "all-with-x", "any-with-x")]
-ASSIGNORS = [(t, t) for t in ("range", "roundrobin", "cooperative-sticky")]
-COMMIT_POLICIES = [
-    ("auto", "auto-commit on an interval"),
-    ("after", "commit after processing (at-least-once)"),
-    ("before", "commit before processing (at-most-once)"),
-]
-OFFSET_RESETS = [(t, t) for t in ("earliest", "latest", "none")]
-RESET_TO = [(t, t) for t in ("earliest", "latest", "offset", "timestamp")]
+# The choices come from their owners (the engine's rules, the runtime's); only labels here.
+EXCHANGE_TYPES = [(t, t) for t in amqp_rules.EXCHANGE_TYPES]
+QUEUE_TYPES = [(t, t) for t in amqp_rules.QUEUE_TYPES]
+OVERFLOWS = [("", "(default: drop-head)")] + [(t, t) for t in amqp_rules.OVERFLOWS]
+X_MATCH = [(t, t) for t in amqp_rules.X_MATCH]
+ASSIGNORS = [(t, t) for t in ENGINE_ASSIGNORS]
+COMMIT_LABELS = {
+    "auto": "auto-commit on an interval",
+    "after": "commit after processing (at-least-once)",
+    "before": "commit before processing (at-most-once)",
+}
+COMMIT_POLICIES = [(t, COMMIT_LABELS[t]) for t in get_args(CommitPolicy)]
+OFFSET_RESETS = [(t, t) for t in get_args(OffsetReset)]
+RESET_TO = [(t, t) for t in kafka_ops.RESET_TO]
 CLEANUP_POLICIES = [(t, t) for t in ("delete", "compact", "compact,delete")]
 ACK_MODES = [("manual", "manual ack"), ("auto", "auto-ack (no ack)")]
 BROKERS = [("amqp", "RabbitMQ"), ("kafka", "Kafka")]

@@ -19,6 +19,7 @@ from playground.web.forms.base import (
     _int,
     check_name,
 )
+from sandbox import protocol
 
 
 class ProducerForm(CommandForm):
@@ -87,11 +88,10 @@ class ProducerForm(CommandForm):
 
 
 class SpeedForm(forms.Form):
-    speed = forms.FloatField(min_value=0.1, max_value=20.0)
+    speed = forms.FloatField(min_value=protocol.SPEED_MIN, max_value=protocol.SPEED_MAX)
 
 
-MAX_SEED = 2**63 - 1  # what a sandbox file and the runtime accept
-SEED_RANGE = f"The seed is a whole number from 0 to {MAX_SEED}."
+SEED_RANGE = f"The seed is a whole number from 0 to {protocol.MAX_SEED}."
 
 
 class SeedForm(forms.Form):
@@ -100,7 +100,7 @@ class SeedForm(forms.Form):
     seed = forms.IntegerField(
         required=False,
         min_value=0,
-        max_value=MAX_SEED,
+        max_value=protocol.MAX_SEED,
         error_messages={k: SEED_RANGE for k in ("invalid", "min_value", "max_value")},
     )
 

@@ -169,6 +169,6 @@ def speed(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     """Set the simulation speed (0.1× to 20×)."""
     form = forms.SpeedForm(request.POST)
     if not form.is_valid():
-        return flash(request, error="Speed is 0.1× to 20×.")
+        return flash(request, error=f"Speed is {SPEED_MIN:g}× to {SPEED_MAX:g}×.")
     answer = page_state.run(sandbox, {"op": "time.speed", "speed": form.cleaned_data["speed"]})
     return flash(request, error=answer.get("error", ""))
