@@ -155,11 +155,11 @@ def test_the_runtime_core_imports_no_command_module():
     """Commands register themselves (`sandbox.runtime.commands`): the core reads the table
     and imports none of the modules that fill it."""
     handlers = {
-        "sandbox.runtime.amqp_ops",
-        "sandbox.runtime.kafka_ops",
-        "sandbox.runtime.producers",
-        "sandbox.runtime.control",
-        "sandbox.runtime.inspect_ops",
+        "sandbox.runtime.ops.amqp",
+        "sandbox.runtime.ops.kafka",
+        "sandbox.runtime.ops.producers",
+        "sandbox.runtime.ops.control",
+        "sandbox.runtime.ops.inspector",
         "sandbox.scenarios.commands",
     }
     assert repo_graph()["sandbox.runtime.core"] & handlers == set()

@@ -44,7 +44,7 @@ def test_the_checker_spots_a_django_import(tmp_path):
     ("layer", "expected"),
     [
         ("brokers", {".", "amqp", "kafka", "real", "real/rabbitmq", "real/kafka"}),
-        ("sandbox", {".", "runtime", "scenarios", "compare", "files"}),
+        ("sandbox", {".", "runtime", "runtime/ops", "scenarios", "compare", "files"}),
     ],
 )
 def test_the_check_walks_every_package_of_the_layer(layer, expected):

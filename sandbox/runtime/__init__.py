@@ -12,11 +12,11 @@ among them, so a `SandboxRuntime` knows every op of `sandbox.protocol`. Modules 
 the import graph free of cycles.
 """
 
-import sandbox.runtime.amqp_ops  # noqa: F401 - each registers its commands
-import sandbox.runtime.control  # noqa: F401
-import sandbox.runtime.inspect_ops  # noqa: F401
-import sandbox.runtime.kafka_ops  # noqa: F401
-import sandbox.runtime.producers  # noqa: F401
+import sandbox.runtime.ops.amqp  # noqa: F401 - each registers its commands
+import sandbox.runtime.ops.control  # noqa: F401
+import sandbox.runtime.ops.inspector  # noqa: F401
+import sandbox.runtime.ops.kafka  # noqa: F401
+import sandbox.runtime.ops.producers  # noqa: F401
 import sandbox.scenarios.commands  # noqa: F401
 from sandbox.runtime.core import Caps, SandboxRuntime
 from sandbox.runtime.spec import empty_spec

@@ -18,7 +18,7 @@ from typing import Any, get_args
 from django import forms
 from django.core.exceptions import ValidationError
 
-import sandbox.runtime.kafka_ops as kafka_ops
+import sandbox.runtime.ops.kafka as kafka_ops
 from brokers.amqp import validation as amqp_rules
 from brokers.kafka.api import CommitPolicy, OffsetReset
 from brokers.kafka.assignors import ASSIGNORS as ENGINE_ASSIGNORS

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from playground.models import Sandbox
 from playground.web import page_state
 from playground.web.shortcuts import owned
-from sandbox.runtime.inspect_ops import TAPE_CELLS
+from sandbox.runtime.ops.inspector import TAPE_CELLS
 
 MAX_QUERY = 200
 MAX_NODE = 600

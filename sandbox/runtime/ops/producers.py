@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from brokers.errors import BrokerError, CapacityExceeded
 from sandbox.runtime.agent import Agent
-from sandbox.runtime.amqp_ops import publish_conf
 from sandbox.runtime.commands import command
 from sandbox.runtime.fields import CommandError, Fields
-from sandbox.runtime.kafka_ops import send_conf
 from sandbox.runtime.memory import MESSAGE_BYTES
+from sandbox.runtime.ops.amqp import publish_conf
+from sandbox.runtime.ops.kafka import send_conf
 
 if TYPE_CHECKING:
     from sandbox.runtime.core import SandboxRuntime
