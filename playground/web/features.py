@@ -1,6 +1,6 @@
 """What the simulator models, as shown on the start page.
 
-Each item names the test module that checks it; tests/playground/test_features.py fails
+Each item names the test module that checks it; tests/playground/web/test_start_page.py fails
 when a named module is missing, so the page cannot claim what no test checks.
 """
 

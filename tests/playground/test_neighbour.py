@@ -15,11 +15,13 @@ import importlib.util
 import json
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.browser.test_playground import ROOT
 from tests.conftest import need
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.timing
 

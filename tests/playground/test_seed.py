@@ -9,7 +9,7 @@ from django.test import Client
 from playground.live import host
 from playground.models import Sandbox
 from sandbox.runtime import SandboxRuntime
-from tests.playground.web.views.test_sandbox import HX, post, start
+from tests.playground.conftest import HX, post, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

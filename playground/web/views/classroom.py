@@ -5,7 +5,7 @@
   "runs on real RabbitMQ / Kafka" badge posts `backend`: the sandbox is made on that real
   broker when it answers (probed afresh); otherwise the card says why, and nothing is made.
 - `scenario_op`: the owner's Next / Back / Check on the narration; the runtime holds
-  the run, so every viewer's frames carry the step (`runtime.classroom_ops`).
+  the run, so every viewer's frames carry the step (`sandbox.runtime.classroom`).
 - `share_panel`, `share_link`, `revoke_link`, `lock`: the owner's Share panel. Revoking
   forgets the token (the old link answers 404) and closes the watchers' sockets.
 - `watch_page`, `watch_diagram`: anyone holding the current watch token follows the

@@ -17,20 +17,19 @@ from django.views.decorators.http import require_GET, require_POST
 from playground.models import Sandbox
 from playground.web import page_state
 from playground.web.shortcuts import flash, go, owned
-from sandbox.compare import diagram as compare_view
-from sandbox.compare import presets as compare
+from sandbox.compare import diagram, presets
 
-CHOICES = [(name, p.title) for name, p in compare.PRESETS.items()]
+CHOICES = [(name, p.title) for name, p in presets.PRESETS.items()]
 
 
 class PresetForm(forms.Form):
     preset = forms.ChoiceField(choices=CHOICES, required=False)
 
 
-def _preset(data) -> compare.Preset:
+def _preset(data) -> presets.Preset:
     form = PresetForm(data)
     name = form.cleaned_data.get("preset") if form.is_valid() else ""
-    return compare.PRESETS[name or CHOICES[0][0]]
+    return presets.PRESETS[name or CHOICES[0][0]]
 
 
 @require_GET
@@ -38,19 +37,19 @@ def _preset(data) -> compare.Preset:
 def compare_page(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     """One preset played on both brokers, shown next to each other."""
     preset = _preset(request.GET)
-    played = compare_view.play(preset.name)
+    played = diagram.play(preset.name)
     context = {
         "sandbox": sandbox,
         "presets": CHOICES,
         "preset": preset,
         "played": played,
-        "rows": compare_view.counter_rows(played, preset),
-        "amqp_diagram": (amqp := compare_view.side_diagram(played, "amqp")),
-        "kafka_diagram": (kafka := compare_view.side_diagram(played, "kafka")),
-        "amqp_view": compare_view.view_box(amqp),
-        "kafka_view": compare_view.view_box(kafka),
-        "timeline": compare_view.timeline(played, preset),
-        "actions": [(at, compare_view._action_label(cmd)) for at, cmd in preset.actions],
+        "rows": diagram.counter_rows(played, preset),
+        "amqp_diagram": (amqp := diagram.side_diagram(played, "amqp")),
+        "kafka_diagram": (kafka := diagram.side_diagram(played, "kafka")),
+        "amqp_view": diagram.view_box(amqp),
+        "kafka_view": diagram.view_box(kafka),
+        "timeline": diagram.timeline(played, preset),
+        "actions": [(at, diagram._action_label(cmd)) for at, cmd in preset.actions],
     }
     return render(request, "compare.html", context)
 
@@ -60,7 +59,7 @@ def compare_page(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
 def compare_load(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     """Replace the sandbox with the preset's two topologies and stream, then go watch it."""
     preset = _preset(request.POST)
-    answer = page_state.run_all(sandbox, compare_view.load_commands(preset))
+    answer = page_state.run_all(sandbox, diagram.load_commands(preset))
     if not answer.get("ok"):
         return flash(request, error=f"Could not load the preset: {answer.get('error')}")
     url = reverse("sandbox", args=[sandbox.id])

@@ -8,58 +8,14 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
-from django.contrib.sessions.backends.signed_cookies import SessionStore
 
-from playground.access import OWNER_KEY, create_sandbox, revoke, share
-from playground.asgi import application
+from playground.access import revoke, share
 from playground.live import host
 from playground.live.consumers import kick_watchers
 from playground.models import Sandbox
+from tests.playground.conftest import command, connect, new_sandbox, receive
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-async def fresh_host():
-    await host.stop_host()
-    await get_channel_layer().flush()
-    yield
-    await host.stop_host()
-
-
-def cookie_for(owner: str | None) -> bytes:
-    session = SessionStore()
-    if owner:
-        session[OWNER_KEY] = owner
-    session.save()
-    return f"sessionid={session.session_key}".encode()
-
-
-def connect(sandbox_id: str, owner: str | None = None, watch: str | None = None):
-    path = f"/ws/sandbox/{sandbox_id}/" + (f"?watch={watch}" if watch else "")
-    headers = [(b"origin", b"http://localhost"), (b"cookie", cookie_for(owner))]
-    return WebsocketCommunicator(application, path, headers=headers)
-
-
-async def receive(comm: WebsocketCommunicator, kind: str, timeout: float = 3) -> dict:
-    """The next message of type `kind`, skipping frames that arrive in between."""
-    async with asyncio.timeout(timeout):
-        while True:
-            message = await comm.receive_json_from(timeout)
-            if message.get("type") == kind:
-                return message
-
-
-async def command(comm: WebsocketCommunicator, ref: int, **cmd) -> dict:
-    await comm.send_json_to({"action": "command", "id": ref, "command": cmd})
-    reply = await receive(comm, "reply")
-    assert reply["id"] == ref
-    return reply["result"]
-
-
-async def new_sandbox(owner: str = "alice") -> Sandbox:
-    return await database_sync_to_async(create_sandbox)(owner)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_host")]
 
 
 async def test_the_owner_gets_a_snapshot_then_replies_to_commands():

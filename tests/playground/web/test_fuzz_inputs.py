@@ -30,8 +30,7 @@ from sandbox import protocol
 from sandbox.files import definitions
 from sandbox.files.sandbox_json import FileRefused, export_sandbox, load_sandbox
 from sandbox.runtime import SandboxRuntime
-from tests.playground.live.test_consumers import connect
-from tests.playground.web.views.test_sandbox import HX, start
+from tests.playground.conftest import HX, connect, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,11 +16,9 @@ from sandbox.files import definitions
 from sandbox.files.sandbox_json import FileRefused, dumps, load_sandbox
 from sandbox.runtime import SandboxRuntime
 from sandbox.runtime.placeholders import TemplateError, compile_template
-from tests.playground.live.test_consumers import command, connect, fresh_host, new_sandbox, receive
-from tests.playground.web.views.test_sandbox import HX, post, start
+from tests.playground.conftest import HX, command, connect, new_sandbox, post, receive, start
 
-pytestmark = pytest.mark.django_db(transaction=True)
-__all__ = ["fresh_host"]  # the WebSocket tests' host fixture, used here too
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_host")]
 
 
 @pytest.fixture

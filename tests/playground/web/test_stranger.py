@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from playground.models import Sandbox
-from tests.playground.web.views.test_sandbox import HX, post, start
+from tests.playground.conftest import HX, post, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ import pytest
 
 from playground.models import Sandbox
 from playground.web import page_state
-from tests.playground.web.views.test_sandbox import HX, post, start
+from tests.playground.conftest import HX, post, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

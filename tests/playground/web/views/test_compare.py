@@ -13,7 +13,7 @@ from playground.models import Sandbox
 from playground.web import page_state
 from sandbox.compare import presets
 from sandbox.compare.diagram import play
-from tests.playground.web.views.test_sandbox import HX, start
+from tests.playground.conftest import HX, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

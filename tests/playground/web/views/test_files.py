@@ -12,7 +12,7 @@ from django.test import Client
 from playground.models import Sandbox
 from playground.web import page_state
 from sandbox.files import sandbox_json
-from tests.playground.web.views.test_sandbox import HX, start
+from tests.playground.conftest import HX, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ from django.test import Client
 from playground.live.host import local_host
 from playground.models import Sandbox
 from playground.web import page_state
-from tests.playground.web.views.test_sandbox import HX, start
+from tests.playground.conftest import HX, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,24 +6,9 @@ import pytest
 from django.test import Client
 
 from playground.models import Sandbox
+from tests.playground.conftest import HX, post, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-HX = {"HTTP_HX_REQUEST": "true"}
-
-
-def start(client: Client) -> Sandbox:
-    response = client.post("/sandbox/new/")
-    assert response.status_code == 302
-    sandbox = Sandbox.objects.get(id=response["Location"].split("/")[2])
-    assert response["Location"] == f"/s/{sandbox.id}/"
-    return sandbox
-
-
-def post(client: Client, url: str, data: dict) -> str:
-    response = client.post(url, data, **HX)
-    assert response.status_code == 200, response.content[:500]
-    return response.content.decode()
 
 
 def test_starting_a_sandbox_redirects_to_its_page_which_shows_the_seed(client):
