@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+import sandbox.runtime.ops.amqp as amqp_ops
 from playground.web.forms.base import (
     ACK_MODES,
     EXCHANGE_TYPES,
@@ -275,7 +276,7 @@ class PublishForm(CommandForm):
     )
     headers = JSONTableField(label="Headers (JSON)")
     priority = _int("Priority", maximum=255)
-    expiration = _int("Expiration (ms)", maximum=2**32 - 1)
+    expiration = _int("Expiration (ms)", maximum=amqp_ops.MAX_EXPIRATION_MS)
     mandatory = forms.BooleanField(required=False)
     body = forms.CharField(
         required=False,

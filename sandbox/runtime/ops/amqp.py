@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sandbox.runtime.core import SandboxRuntime
 
 DESTINATION_TYPES = ("queue", "exchange")
+MAX_EXPIRATION_MS = 2**31 - 1  # a message's expiration (per-message TTL), in ms
 
 
 @command("exchange.declare")
@@ -232,4 +233,4 @@ def publish_conf(f: Fields) -> dict[str, Any]:
 def _expiration(f: Fields) -> str | None:
     if not f.has("expiration") or f.command["expiration"] == "":
         return None
-    return str(f.integer("expiration", None, 0, 2**31 - 1))
+    return str(f.integer("expiration", None, 0, MAX_EXPIRATION_MS))

@@ -20,6 +20,7 @@ from brokers.sim import Simulator
 from playground.web import forms
 from sandbox import protocol
 from sandbox.runtime import SandboxRuntime
+from sandbox.runtime.ops.amqp import MAX_EXPIRATION_MS
 
 
 def form(cls, prefix: str, **data):
@@ -119,3 +120,11 @@ def test_a_seed_at_the_ends_of_its_range_gets_one_answer(seed):
     by_form = forms.SeedForm({"seed": str(seed)}).is_valid()
     by_runtime = runtime_ok({"op": "sandbox.reset", "seed": seed})
     assert by_form == by_runtime == (0 <= seed <= protocol.MAX_SEED)
+
+
+@pytest.mark.parametrize("ms", [0, MAX_EXPIRATION_MS, MAX_EXPIRATION_MS + 1, 2**32 - 1])
+def test_a_message_expiration_gets_one_answer(ms):
+    by_form = form(forms.PublishForm, "publish", routing_key="k", body="b", count=1,
+                   expiration=str(ms)).is_valid()  # fmt: skip
+    by_runtime = runtime_ok({"op": "publish", "routing_key": "k", "body": "b", "expiration": ms})
+    assert by_form == by_runtime == (ms <= MAX_EXPIRATION_MS)
