@@ -1,10 +1,10 @@
 """The build forms and the details panel: create, edit and delete one entity of a kind.
 
-`KINDS` says for each kind (exchange, queue, binding, consumer, producer, topic, group,
-and the publish and send forms) which form builds its command, what the page calls it
-and which op deletes it. A form that fails validation, or whose command the engine
-refuses, comes back with the message under the field and nothing changed; a form that
-succeeds comes back blank and tells the page (`topology-changed`) to redraw the diagram.
+Which form builds each kind's command, what the page calls it, which op deletes it and
+how an edit is planned are `playground.web.kinds`'s (`KINDS`). A form that fails
+validation, or whose command the engine refuses, comes back with the message under the
+field and nothing changed; a form that succeeds comes back blank and tells the page
+(`topology-changed`) to redraw the diagram.
 Editing runs the plan `sandbox.editing` makes, and its restore when a step fails.
 """
 
@@ -19,42 +19,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from playground.models import Sandbox
-from playground.web import forms, page_state
+from playground.web import forms, kinds, page_state
+from playground.web.kinds import KINDS
 from playground.web.shortcuts import changed, flash, owned
 from sandbox import editing
 
 EDIT_ID = "edit-%s"  # edit forms sit beside the build forms: keep element ids unique
-
-
-class Kind:
-    """How one kind of entity is created, edited and deleted from the page."""
-
-    def __init__(
-        self,
-        form_class: type[forms.CommandForm],
-        title: str,
-        broker: str,
-        delete_op: str = "",
-        key: str = "name",
-    ) -> None:
-        self.form_class = form_class
-        self.title = title
-        self.broker = broker
-        self.delete_op = delete_op
-        self.key = key
-
-
-KINDS: dict[str, Kind] = {
-    "exchange": Kind(forms.ExchangeForm, "Exchange", "amqp", "exchange.delete"),
-    "queue": Kind(forms.QueueForm, "Queue", "amqp", "queue.delete"),
-    "binding": Kind(forms.BindingForm, "Binding", "amqp", "unbind"),
-    "consumer": Kind(forms.ConsumerForm, "Consumer", "amqp", "consumer.remove", "tag"),
-    "producer": Kind(forms.ProducerForm, "Producer", "both", "producer.remove"),
-    "publish": Kind(forms.PublishForm, "Publish to an exchange", "amqp"),
-    "topic": Kind(forms.TopicForm, "Topic", "kafka", "topic.delete"),
-    "group": Kind(forms.GroupForm, "Consumer group", "kafka", "group.remove", "group_id"),
-    "send": Kind(forms.SendForm, "Send to a topic", "kafka"),
-}
 
 
 def blank_forms() -> dict[str, djforms.Form]:
@@ -94,32 +64,6 @@ def _apply_engine_error(form: djforms.Form, answer: dict[str, Any]) -> None:
         form.add_error(None, message)
 
 
-def _edit_plan(kind: str, original: str, command: dict, st: dict) -> tuple[list, list]:
-    amqp, kafka = st.get("amqp", {}), st.get("kafka", {})
-    if kind == "exchange":
-        return editing.plan_exchange(amqp, original, command)
-    if kind == "queue":
-        return editing.plan_queue(amqp, original, command)
-    if kind == "topic":
-        topic = next((t for t in kafka.get("topics", []) if t["name"] == original), None)
-        return editing.plan_topic(topic, command)
-    update = {"consumer": "consumer.update", "producer": "producer.update", "group": "group.update"}
-    command = {**command, "op": update[kind], KINDS[kind].key: original}
-    if kind == "group":
-        command.pop("members", None)
-    return [command], []
-
-
-def _check_edit(kind: str, original: str, form: djforms.Form, st: dict) -> None:
-    if kind == "topic":
-        topic = next((t for t in st["kafka"].get("topics", []) if t["name"] == original), None)
-        have = len((topic or {}).get("partitions") or [])
-        if form.cleaned_data["partitions"] < have:
-            form.add_error("partitions", f"Kafka never shrinks a topic: it has {have} partitions.")
-        if form.cleaned_data["name"] != original:
-            form.add_error("name", "Kafka topics cannot be renamed.")
-
-
 @require_http_methods(["GET", "POST"])
 @owned
 def entity(request: HttpRequest, sandbox: Sandbox, kind: str) -> HttpResponse:
@@ -135,8 +79,8 @@ def entity(request: HttpRequest, sandbox: Sandbox, kind: str) -> HttpResponse:
     extra = {"original": original, "edit": bool(original)}
     if not form.is_valid():
         return _form_response(request, sandbox, kind, form, **extra)
-    if original:
-        _check_edit(kind, original, form, st)
+    if original and KINDS[kind].check_edit:
+        KINDS[kind].check_edit(st, original, form)
         if form.errors:
             return _form_response(request, sandbox, kind, form, **extra)
     answer = _submit(sandbox, kind, form, original, st)
@@ -160,7 +104,7 @@ def _submit(sandbox: Sandbox, kind: str, form: djforms.Form, original: str, st: 
             return {"ok": False, "error": "That binding is gone."}
         plan, restore = editing.plan_binding(old, command)
     elif original:
-        plan, restore = _edit_plan(kind, original, command, st)
+        plan, restore = KINDS[kind].plan_edit(st, original, command)
     else:
         plan, restore = [command], []
     answer = page_state.run_all(sandbox, plan)
@@ -236,7 +180,7 @@ def node(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     """The details panel of one diagram node: settings, live counters, edit and delete."""
     node_id = request.GET.get("id", "")
     st = page_state.state(sandbox)
-    details = page_state.details(st, node_id)
+    details = kinds.details(st, node_id)
     if details is None:
         context = {"sandbox": sandbox, "node_id": node_id, "missing": True}
         return render(request, "partials/details.html", context)
