@@ -191,15 +191,19 @@ async def sample(quiet: Socket, port: int, path: str, cookie: str, seconds: floa
     out, stop = Samples(), time.monotonic() + seconds
     first = len(quiet.frame_times)
 
+    # one probe starts every PING_EVERY / HTTP_EVERY seconds (the next one at once when an
+    # answer took longer), so a slower server gets as many samples, not fewer
     async def pings() -> None:
         while time.monotonic() < stop:
-            out.pings.append(await quiet.ping())
-            await asyncio.sleep(PING_EVERY)
+            took = await quiet.ping()
+            out.pings.append(took)
+            await asyncio.sleep(max(0.0, PING_EVERY - took))
 
     async def gets() -> None:
         while time.monotonic() < stop:
-            out.http.append(await http_get(port, path, cookie))
-            await asyncio.sleep(HTTP_EVERY)
+            took = await http_get(port, path, cookie)
+            out.http.append(took)
+            await asyncio.sleep(max(0.0, HTTP_EVERY - took))
 
     await asyncio.gather(pings(), gets())
     times = quiet.frame_times[first:]

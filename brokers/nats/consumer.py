@@ -34,17 +34,31 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from brokers.clock import Timer
+from brokers.clock import Clock, Timer
+from brokers.events import Emit
 from brokers.nats import events as ev
 from brokers.nats import subjects as subj
 from brokers.nats.stream import StoredMsg, Stream
 from brokers.nats.validation import ConsumerConfig
 
-if TYPE_CHECKING:
-    from brokers.nats.model import NatsServer
-    from brokers.nats.workers import Worker
+
+class ConsumerHost(Protocol):
+    """What a consumer uses of its server (`NatsServer` satisfies it): the clock, the log,
+    and a kick when a redelivery is due."""
+
+    clock: Clock
+    emit: Emit
+
+    def kick(self, c: Consumer) -> None: ...
+
+
+class Puller(Protocol):
+    """The worker behind a pull request, as the request names it."""
+
+    name: str
+
 
 EPSILON = 1e-9
 
@@ -66,14 +80,14 @@ class Delivery:
 
 @dataclass(eq=False, slots=True)
 class PullRequest:
-    worker: Worker
+    worker: Puller
     remaining: int
 
 
 class Consumer:
     """One consumer on one stream; its owner (`NatsServer`) wires workers and retention."""
 
-    def __init__(self, server: NatsServer, stream: Stream, config: ConsumerConfig) -> None:
+    def __init__(self, server: ConsumerHost, stream: Stream, config: ConsumerConfig) -> None:
         self.server = server
         self.stream = stream
         self.config = config
@@ -89,7 +103,8 @@ class Consumer:
         self.dmap: dict[int, int] = {}  # dseq -> sseq of unsettled deliveries
         self.dseqs: dict[int, list[int]] = {}  # sseq -> its unsettled deliveries' dseqs
         self.waiting: deque[PullRequest] = deque()
-        self.workers: dict[str, Worker] = {}
+        # name -> brokers.nats.workers.Worker; the server starts and stops them
+        self.workers: dict[str, Any] = {}
         self.lps: deque[int] = deque()
         self.timer: Timer | None = None
         self.idle_timer: Timer | None = None

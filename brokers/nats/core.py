@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from brokers.clock import Clock, Timer
 from brokers.errors import CapacityExceeded, NotFound, ValidationError
@@ -29,7 +29,16 @@ from brokers.nats import validation as check
 from brokers.nats.subjects import SubjectTrie
 
 if TYPE_CHECKING:
-    from brokers.nats.workers import PushWorker
+    from brokers.nats.consumer import Delivery
+
+
+class Receiver(Protocol):
+    """A push worker as its subscription sees it: a name, and deliveries handed to it."""
+
+    name: str
+
+    def receive(self, delivery: Delivery) -> None: ...
+
 
 MAX_SUBSCRIPTIONS = 200  # per sandbox, push workers' subscriptions included
 
@@ -45,7 +54,7 @@ class Subscription:
     processing_time: float
     reply_data: bytes
     order: int
-    worker: PushWorker | None = None
+    worker: Receiver | None = None
     received: int = 0
 
     def describe(self) -> dict[str, Any]:
@@ -124,7 +133,7 @@ class CoreNats:
         behaviour: str,
         processing: float,
         reply_data: bytes,
-        worker: PushWorker | None = None,
+        worker: Receiver | None = None,
     ) -> Subscription:
         self._sub_order += 1
         sub = Subscription(

@@ -18,16 +18,21 @@ from __future__ import annotations
 import bisect
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from brokers.clock import Timer
+from brokers.clock import Clock, Timer
+from brokers.events import Emit
 from brokers.nats import events as ev
 from brokers.nats import subjects as subj
 from brokers.nats.validation import StreamConfig
 
-if TYPE_CHECKING:
-    from brokers.nats.consumer import Consumer
-    from brokers.nats.model import NatsServer
+
+class StreamHost(Protocol):
+    """What a stream uses of its server (`NatsServer` satisfies it): the clock and the log."""
+
+    clock: Clock
+    emit: Emit
+
 
 #: how many of the newest messages `describe()` lists per stream
 DESCRIBE_MESSAGES = 50
@@ -55,7 +60,7 @@ class Refused(Exception):
 class Stream:
     """One stream's messages and state."""
 
-    def __init__(self, server: NatsServer, config: StreamConfig) -> None:
+    def __init__(self, server: StreamHost, config: StreamConfig) -> None:
         self.server = server
         self.config = config
         self.msgs: dict[int, StoredMsg] = {}
@@ -63,7 +68,8 @@ class Stream:
         self.first_seq = 1
         self.last_seq = 0
         self.bytes = 0
-        self.consumers: dict[str, Consumer] = {}
+        # name -> brokers.nats.consumer.Consumer; the server adds and removes them
+        self.consumers: dict[str, Any] = {}
         #: sequences between first_seq and last_seq that hold no message, sorted
         self._holes: list[int] = []
         self._dedup: OrderedDict[str, tuple[int, float]] = OrderedDict()

@@ -16,14 +16,25 @@ heartbeats and the ordered consumer.
 
 from __future__ import annotations
 
+import random
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from brokers.clock import Timer
+from brokers.clock import Clock, Timer
 from brokers.nats.consumer import Consumer, Delivery, PullRequest
 
-if TYPE_CHECKING:
-    from brokers.nats.model import NatsServer
+
+class WorkerHost(Protocol):
+    """What a worker uses of its server (`NatsServer` satisfies it): the clock, the RNG
+    for failures, and the server's settle and pull."""
+
+    clock: Clock
+    rng: random.Random
+
+    def settle(self, d: Delivery, kind: str, by: str, delay: float = 0.0) -> None: ...
+
+    def pull(self, c: Consumer, request: PullRequest) -> None: ...
+
 
 MIN_PROCESSING = 0.001
 
@@ -34,7 +45,7 @@ class Worker:
     push = False
 
     def __init__(
-        self, server: NatsServer, name: str, consumer: Consumer, settings: dict[str, Any]
+        self, server: WorkerHost, name: str, consumer: Consumer, settings: dict[str, Any]
     ) -> None:
         self.server = server
         self.name = name
@@ -136,7 +147,7 @@ class PullWorker(Worker):
     """A fetch loop: one pull request of `batch` open at a time."""
 
     def __init__(
-        self, server: NatsServer, name: str, consumer: Consumer, settings: dict[str, Any]
+        self, server: WorkerHost, name: str, consumer: Consumer, settings: dict[str, Any]
     ) -> None:
         super().__init__(server, name, consumer, settings)
         self.request: PullRequest | None = None

@@ -76,8 +76,11 @@ def test_the_kafka_script_builds_and_drives_the_topology_on_kafka(kafka_bootstra
          "key_pattern": "user-{n}", "payload": "order {n}", "rate": 20, "count": 10},
     )  # fmt: skip
     prefix = f"bp-codegen-{uuid.uuid4().hex[:8]}-"
-    result = run(kafka_script(spec), tmp_path, "--bootstrap", kafka_bootstrap, "--seconds", "15",
-                 "--prefix", prefix, "--cleanup", "--replication-factor", "1")  # fmt: skip
+    # the script stops once every group has read all ten (a shared, busy broker may take
+    # longer to form two groups than an idle one: up to 60 s)
+    result = run(kafka_script(spec), tmp_path, "--bootstrap", kafka_bootstrap, "--seconds", "60",
+                 "--prefix", prefix, "--cleanup", "--replication-factor", "1",
+                 timeout=120)  # fmt: skip
     assert result["sent"] == {"shop": 10}
     consumed = result["consumed"]
     billing = sum(n for m, n in consumed.items() if m.startswith("billing-"))

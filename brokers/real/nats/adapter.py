@@ -20,7 +20,6 @@ import asyncio
 import json
 import random
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from brokers.errors import Disconnected, NotFound, ValidationError
@@ -33,35 +32,12 @@ from brokers.real.common import EventSink
 from brokers.real.nats.jetstream import JetStreamOps
 from brokers.real.nats.loop import NatsLoop, api_error, explain
 from brokers.real.nats.names import NatsNames
+from brokers.real.nats.subscriber import Subscriber
 from brokers.real.nats.workers import WorkerOps
 
 POLL_INTERVAL = 0.5
 SUB_HEADER = "Bp-Sub"
 MSG_HEADER = "Bp-Msg"
-
-
-@dataclass(eq=False)
-class Subscriber:
-    name: str
-    subject: str
-    queue: str
-    behaviour: str
-    processing_time: float
-    reply_data: bytes
-    order: int
-    worker: str | None = None
-    received: int = 0
-    handle: Any = None  # the nats-py Subscription
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "subject": self.subject,
-            "queue": self.queue,
-            "behaviour": "worker" if self.worker else self.behaviour,
-            "received": self.received,
-            "worker": self.worker,
-        }
 
 
 class NatsAdapter(JetStreamOps, WorkerOps, NatsApi):

@@ -24,6 +24,7 @@ from brokers.nats import subjects as subj
 from brokers.nats import validation as check
 from brokers.nats.api import JsMessage
 from brokers.nats.validation import NS, ConsumerConfig
+from brokers.real.nats.subscriber import Subscriber
 
 PULL_EXPIRES = 5.0
 FETCH_EXPIRES = 0.25
@@ -134,8 +135,6 @@ class WorkerOps:
         cfg = self.consumers[(w.stream, w.consumer)]
         if w.push:
             self._submit(lambda: self._open_push(w, cfg))
-            from brokers.real.nats.adapter import Subscriber
-
             self._sub_order += 1
             sub = Subscriber(
                 w.name,

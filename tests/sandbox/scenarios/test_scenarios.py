@@ -297,11 +297,13 @@ def test_time_runs_only_while_a_step_plays_and_pauses_at_its_end():
 
 def test_an_idle_stretch_fast_forwards_and_a_busy_consumer_does_not():
     """ack-crash step 3: the workers take 2 s per payment (held, shown) -> real pace;
-    courier step 4 ends with 2 s where nothing moves -> fast-forward."""
+    its step 4 (the last payment acked, 1 s where nothing moves) -> fast-forward;
+    consumer-groups: page views flow all the time -> every step at 1x."""
     _, _, ends = ticked("ack-crash-redelivery", speed=1.0)
     assert ends[2][3] >= 0.6 * (14 - 2) / 0.05  # step 3: mostly at 1x
+    assert ends[3][3] < 0.5 * 1.0 / 0.05  # step 4: nothing moves in its 1 s
     _, _, ends = ticked("consumer-groups", speed=1.0)
-    assert ends[0][3] < 0.5 * 1.0 / 0.05  # step 1: nothing moves in its 1 s
+    assert ends[0][3] >= 0.9 * 1.0 / 0.05 and ends[4][3] >= 0.9 * 8.0 / 0.05
 
 
 def test_step_during_a_playing_step_stops_at_its_actions_and_its_end():
