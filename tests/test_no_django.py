@@ -70,3 +70,29 @@ def test_importing_every_module_of_the_layer_loads_no_django(layer):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_every_module_of_the_layer_imports_when_it_is_imported_first(layer):
+    """An import order the AST graph cannot see: each module alone, first, with nothing
+    of the layer loaded before it (a package that assembles its parts must not need
+    another order)."""
+    code = (
+        f"import importlib, pkgutil, sys, {layer}\n"
+        f"names = [m.name for m in pkgutil.walk_packages({layer}.__path__, '{layer}.')]\n"
+        "failed = []\n"
+        "for name in names:\n"
+        f"    for loaded in [n for n in sys.modules if n.split('.')[0] == '{layer}']:\n"
+        "        del sys.modules[loaded]\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except Exception as exc:\n"
+        "        failed.append(f'{name}: {exc}')\n"
+        "print(failed)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -33,12 +33,17 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+import sandbox.scenarios.runner as runner  # a module reference: see below
 from brokers.errors import BrokerError
 from sandbox.runtime.classroom import BACKENDS, scenario_frame
 from sandbox.runtime.commands import command, on_build
 from sandbox.runtime.fields import CommandError, Fields
 from sandbox.scenarios.loader import ScenarioError
-from sandbox.scenarios.runner import ScenarioRun
+
+# `sandbox.runtime` loads this module while it assembles itself, and the runner imports
+# the runtime: when `sandbox.scenarios` is imported first, this module runs while the
+# runner is still half loaded. So the runner is reached through the module at call time
+# (`runner.ScenarioRun`), never a name taken from it at import time.
 
 if TYPE_CHECKING:
     from sandbox.runtime.core import SandboxRuntime
@@ -68,7 +73,7 @@ def _answer(rt: SandboxRuntime, run: Any) -> dict[str, Any]:
 def load(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     slug = f.name("slug")
     try:
-        run = ScenarioRun(slug)
+        run = runner.ScenarioRun(slug)
     except ScenarioError as exc:
         raise CommandError(str(exc), "slug") from None
     position = f.integer("position", -1, -1, len(run.scenario.steps) - 1)
@@ -127,7 +132,7 @@ def restore(rt: SandboxRuntime, saved: Any) -> None:
     built = copy_topology(rt.spec)
     own = bool(saved.get("own"))
     try:
-        run = ScenarioRun(str(saved.get("slug", "")))
+        run = runner.ScenarioRun(str(saved.get("slug", "")))
         position = int(saved.get("position", -1))
         run.start(rt)
         if run.simulated:
