@@ -14,6 +14,7 @@ from brokers.backend import Backend
 from brokers.clock import Clock
 from brokers.events import Event, EventLog
 from brokers.kafka.model import KafkaCluster
+from brokers.kafka.topics import DEFAULT_BROKERS
 from brokers.nats.model import NatsServer
 
 
@@ -23,7 +24,7 @@ class Simulator(Backend):
     kind = "sim"
     steppable = True
 
-    def __init__(self, seed: int = 1, kafka_brokers: int = 3) -> None:
+    def __init__(self, seed: int = 1, kafka_brokers: int = DEFAULT_BROKERS) -> None:
         self.seed = seed
         self.clock = Clock()
         self.rng = random.Random(seed)

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.core.management.utils import get_random_secret_key
 
 from playground.env import BadSetting, envbool, envint, envlist, envstr
+from sandbox import protocol
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("BP_VAR_DIR", str(BASE_DIR / "var")))
@@ -155,7 +156,7 @@ BP_MAX_ENTITIES = envint("BP_MAX_ENTITIES", 200, minimum=1)
 # 10,000 messages cost a sandbox ~5-15 MB and a full garbage collection ~15 ms (50,000:
 # ~40-80 MB and 50-150 ms, a pause every sandbox on the host feels; bench/neighbour_bench.py)
 BP_MAX_RETAINED = envint("BP_MAX_RETAINED", 10_000, minimum=1)
-BP_MAX_PUBLISH_RATE = envint("BP_MAX_PUBLISH_RATE", 2_000, minimum=1)
+BP_MAX_PUBLISH_RATE = envint("BP_MAX_PUBLISH_RATE", protocol.MAX_PUBLISH_RATE, minimum=1)
 BP_EVENT_HISTORY = envint("BP_EVENT_HISTORY", 5_000, minimum=100)
 BP_IDLE_MINUTES = envint("BP_IDLE_MINUTES", 60, minimum=1)
 # How much one visitor, and everyone together, may hold (playground.limits; a refusal

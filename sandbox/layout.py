@@ -2,8 +2,8 @@
 
 `layout(state)` is a pure function of a sandbox's described state (the `amqp` and
 `kafka` parts of a frame, plus the producers and group settings from the spec). It
-returns nodes with ids from playground.protocol's scheme and edges with their SVG path
-strings. The template in templates/partials/diagram.svg draws them (escaping every
+returns nodes with ids from the engine's scheme (`brokers.nodes`) and edges with their SVG
+path strings. The template templates/partials/diagram.html draws them (escaping every
 label); the browser only animates. Two bands, one per broker, in columns:
 
     RabbitMQ:  producers → exchanges → queues → consumers

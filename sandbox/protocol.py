@@ -111,5 +111,17 @@ FRAME_MAX_LOG = 50
 FRAME_MAX_BYTES = 64 * 1024
 SPEED_MIN = 0.1
 SPEED_MAX = 20.0
+# Playground caps (not broker rules): they protect a shared server. The runtime checks
+# them on every door; the forms take their limits from here.
+#: messages one publish or send command may ask for (with a rate; at once, also the
+#: sandbox's publish-rate and retained caps apply)
+MAX_BURST = 10_000
+#: messages a one-shot producer sends (0 = forever, at its rate)
+MAX_PRODUCER_COUNT = 1_000_000
+#: members one consumer group may have (a member polls on its own; 64 partitions at most)
+MAX_GROUP_MEMBERS = 16
+#: msg/s a sandbox's producers and bursts may publish in all, by default
+#: (settings.BP_MAX_PUBLISH_RATE sets it; runtime Caps.max_publish_rate carries it)
+MAX_PUBLISH_RATE = 2_000
 #: a sandbox's seed, wherever it is typed, loaded or sent: 0 .. MAX_SEED (a signed 64-bit int)
 MAX_SEED = 2**63 - 1

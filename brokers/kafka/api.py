@@ -21,6 +21,22 @@ CommitPolicy = Literal[
 ]  # auto-commit interval / after processing / before
 OffsetReset = Literal["earliest", "latest", "none"]
 NullKeyStrategy = Literal["sticky", "round_robin"]
+ResetTo = Literal["earliest", "latest", "offset", "timestamp"]
+
+# A group member's settings, (lowest, highest) in ms or records. Every backend, the
+# runtime and the forms read these; nothing else states them.
+#: auto.commit.interval.ms: Kafka takes any int from 0 (0 commits on every poll); here
+#: from 1 ms, to an hour (a longer interval shows nothing more in a sandbox)
+AUTO_COMMIT_INTERVAL_MS = (1, 3_600_000)
+#: max.poll.records: Kafka takes any int from 1 and has no maximum; one poll here returns
+#: at most 10 000 records (a sandbox retains 10 000 messages by default), so a single
+#: poll cannot do unbounded work on a shared server
+MAX_POLL_RECORDS = (1, 10_000)
+#: session.timeout.ms: Kafka's brokers accept group.min.session.timeout.ms (6 000 by
+#: default) to group.max.session.timeout.ms (1 800 000 by default). The upper end is
+#: Kafka's; the simulator lets a session be as short as 1 s so a crash shows quickly
+#: (a real broker with its default minimum refuses below 6 000, in its own words)
+SESSION_TIMEOUT_MS = (1_000, 1_800_000)
 
 
 class KafkaApi(ABC):
@@ -124,7 +140,7 @@ class KafkaApi(ABC):
         self,
         group_id: str,
         topic: str,
-        to: Literal["earliest", "latest", "offset", "timestamp"],
+        to: ResetTo,
         value: int | None = None,
     ) -> dict[int, int]:
         """Reset a group's committed offsets (only while it has no live members)."""

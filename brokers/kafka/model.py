@@ -14,14 +14,22 @@ everything the parts leave out.
 from __future__ import annotations
 
 import random
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from brokers.clock import Clock
 from brokers.errors import NotFound, ResourceLocked, ValidationError
 from brokers.events import Emit
 from brokers.kafka import events as ev
 from brokers.kafka import validate as check
-from brokers.kafka.api import KafkaApi
+from brokers.kafka.api import (
+    AUTO_COMMIT_INTERVAL_MS,
+    MAX_POLL_RECORDS,
+    SESSION_TIMEOUT_MS,
+    CommitPolicy,
+    KafkaApi,
+    OffsetReset,
+    ResetTo,
+)
 from brokers.kafka.assignors import ASSIGNORS
 from brokers.kafka.cleaner import Cleaner
 from brokers.kafka.consumer import Member
@@ -31,6 +39,7 @@ from brokers.kafka.partitioner import partition_for_key
 from brokers.kafka.producer import Producer
 from brokers.kafka.replication import Partition
 from brokers.kafka.topics import (
+    DEFAULT_BROKERS,
     MAX_PARTITIONS,
     TopicConfig,
     parse_configs,
@@ -59,7 +68,7 @@ class KafkaCluster(KafkaApi):
         clock: Clock,
         rng: random.Random,
         emit: Emit,
-        brokers: int = 3,
+        brokers: int = DEFAULT_BROKERS,
         replica_fetch_delay: float = 0.01,
         lag_sample_interval: float = 1.0,
         lag_history_size: int = 300,
@@ -339,12 +348,12 @@ class KafkaCluster(KafkaApi):
             if member in self.members:
                 raise ValidationError(f"member id {member!r} is in use")
         check.choice("partition_assignment_strategy", partition_assignment_strategy, ASSIGNORS)
-        check.choice("commit_policy", commit_policy, ("auto", "after", "before"))
-        check.choice("auto_offset_reset", auto_offset_reset, ("earliest", "latest", "none"))
+        check.choice("commit_policy", commit_policy, get_args(CommitPolicy))
+        check.choice("auto_offset_reset", auto_offset_reset, get_args(OffsetReset))
         check.choice("behaviour", behaviour, ("auto", "manual"))
-        check.int_in("auto_commit_interval_ms", auto_commit_interval_ms, 1, 3_600_000)
-        check.int_in("max_poll_records", max_poll_records, 1, 100_000)
-        check.int_in("session_timeout_ms", session_timeout_ms, 1, 3_600_000)
+        check.int_in("auto_commit_interval_ms", auto_commit_interval_ms, *AUTO_COMMIT_INTERVAL_MS)
+        check.int_in("max_poll_records", max_poll_records, *MAX_POLL_RECORDS)
+        check.int_in("session_timeout_ms", session_timeout_ms, *SESSION_TIMEOUT_MS)
         if not isinstance(processing_time, int | float) or not 0 <= processing_time <= 3600:
             raise ValidationError("processing_time must be between 0 and 3600 seconds")
         group = self.groups.get(group_id) if group_id is not None else None
@@ -429,11 +438,11 @@ class KafkaCluster(KafkaApi):
         self,
         group_id: str,
         topic: str,
-        to: Literal["earliest", "latest", "offset", "timestamp"],
+        to: ResetTo,
         value: int | None = None,
     ) -> dict[int, int]:
         t = self._topic(topic)
-        check.choice("to", to, ("earliest", "latest", "offset", "timestamp"))
+        check.choice("to", to, get_args(ResetTo))
         if to in ("offset", "timestamp"):
             check.int_in("value", value, 0 if to == "offset" else -(2**63), 2**63 - 1)
         group = self.groups.get(group_id)
@@ -477,7 +486,7 @@ class KafkaCluster(KafkaApi):
         if not m.manual:
             raise ValidationError(f"{member} polls by itself; poll() is for manual members")
         if max_records is not None:
-            check.int_in("max_records", max_records, 1, 100_000)
+            check.int_in("max_records", max_records, *MAX_POLL_RECORDS)
         if m.poll_prelude():
             return []
         fetched = m.fetch(max_records or m.max_poll_records)

@@ -18,6 +18,11 @@ from typing import Any
 from brokers.errors import ValidationError
 
 MAX_PARTITIONS = 64
+#: brokers in a simulated cluster unless it is built with another number (1 to 5)
+DEFAULT_BROKERS = 3
+#: a replica per broker: Kafka refuses a replication factor above the brokers it has
+#: (INVALID_REPLICATION_FACTOR), and a sandbox's cluster has DEFAULT_BROKERS
+MAX_REPLICATION_FACTOR = DEFAULT_BROKERS
 TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
 DAY_MS = 24 * 3600 * 1000
 
@@ -49,7 +54,8 @@ class TopicConfig:
 
 
 _KEYS = {f.name.replace("_", "."): f.name for f in fields(TopicConfig)}
-_POLICIES = ("delete", "compact", "compact,delete", "delete,compact")
+#: cleanup.policy: Kafka's is a list of "delete" and "compact", so both orders of both
+CLEANUP_POLICIES = ("delete", "compact", "compact,delete", "delete,compact")
 
 
 def parse_configs(configs: dict[str, Any] | None, base: TopicConfig | None = None) -> TopicConfig:
@@ -66,7 +72,7 @@ def parse_configs(configs: dict[str, Any] | None, base: TopicConfig | None = Non
 def _parse_one(key: str, raw: Any) -> Any:
     if key == "cleanup.policy":
         value = str(raw).replace(" ", "")
-        if value not in _POLICIES:
+        if value not in CLEANUP_POLICIES:
             raise ValidationError(f"cleanup.policy must be delete, compact or both, got {raw!r}")
         return value
     if key == "unclean.leader.election.enable":

@@ -66,7 +66,7 @@ class Caps:
     max_entities: int = 200
     max_retained: int = 10_000
     max_memory: int = 32 * 2**20  # estimated bytes (see SandboxRuntime.memory_estimate)
-    max_publish_rate: int = 2_000
+    max_publish_rate: int = protocol.MAX_PUBLISH_RATE
     event_history: int = 5_000
     max_moves: int = protocol.FRAME_MAX_MOVES
     max_log: int = protocol.FRAME_MAX_LOG

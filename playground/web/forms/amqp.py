@@ -23,11 +23,13 @@ from playground.web.forms.base import (
     JSONTableField,
     KeyField,
     NameField,
+    RateField,
     _ascii_digits,
     _float,
     _int,
     check_name,
 )
+from sandbox import protocol
 
 
 class ExchangeForm(CommandForm):
@@ -284,8 +286,8 @@ class PublishForm(CommandForm):
         label="Payload",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    count = _int("Count", minimum=1, maximum=10_000, initial=1)
-    rate = _float("Rate (msg/s, 0 = at once)", maximum=2_000, initial=0)
+    count = _int("Count", minimum=1, maximum=protocol.MAX_BURST, initial=1)
+    rate = RateField("Rate (msg/s, 0 = at once)", initial=0)
 
     def clean_exchange(self) -> str:
         value = self.cleaned_data["exchange"]

@@ -16,10 +16,13 @@ import json
 from typing import Any, get_args
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 
 import sandbox.runtime.ops.kafka as kafka_ops
 from brokers.amqp import validation as amqp_rules
+from brokers.kafka import topics as kafka_topics
 from brokers.kafka.api import CommitPolicy, OffsetReset
 from brokers.kafka.assignors import ASSIGNORS as ENGINE_ASSIGNORS
 from sandbox import protocol
@@ -44,7 +47,8 @@ COMMIT_LABELS = {
 COMMIT_POLICIES = [(t, COMMIT_LABELS[t]) for t in get_args(CommitPolicy)]
 OFFSET_RESETS = [(t, t) for t in get_args(OffsetReset)]
 RESET_TO = [(t, t) for t in kafka_ops.RESET_TO]
-CLEANUP_POLICIES = [(t, t) for t in ("delete", "compact", "compact,delete")]
+CLEANUP_LABELS = {"delete,compact": "delete,compact (the same as compact,delete)"}
+CLEANUP_POLICIES = [(t, CLEANUP_LABELS.get(t, t)) for t in kafka_topics.CLEANUP_POLICIES]
 ACK_MODES = [("manual", "manual ack"), ("auto", "auto-ack (no ack)")]
 BROKERS = [("amqp", "RabbitMQ"), ("kafka", "Kafka")]
 PRODUCER_MODES = [("rate", "steady rate, forever"), ("once", "one-shot: count messages, then stop")]
@@ -153,6 +157,28 @@ def _float(label: str = "", *, minimum: float = 0.0, maximum: float | None = Non
     return forms.FloatField(label=label or None, min_value=minimum, max_value=maximum, **kw)
 
 
+def _range(label: str, limits: tuple[int, int], **kw: Any):
+    """A whole number within an owner's (lowest, highest), e.g. `kafka_api.MAX_POLL_RECORDS`."""
+    return _int(label, minimum=limits[0], maximum=limits[1], **kw)
+
+
+class RateField(forms.FloatField):
+    """msg/s from 0 to the sandbox's publish-rate cap, read when the form is made.
+
+    The cap is a setting (`BP_MAX_PUBLISH_RATE`, default `protocol.MAX_PUBLISH_RATE`)
+    that the runtime host hands every runtime as `Caps.max_publish_rate`.
+    """
+
+    def __init__(self, label: str, **kw: Any) -> None:
+        kw.setdefault("required", False)
+        super().__init__(label=label, min_value=0.0, **kw)
+
+    def follow_cap(self) -> None:
+        self.max_value = settings.BP_MAX_PUBLISH_RATE
+        self.validators = [*self.validators, MaxValueValidator(self.max_value)]
+        self.widget.attrs["max"] = self.max_value
+
+
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None and v != ""}
 
@@ -162,6 +188,12 @@ class CommandForm(forms.Form):
 
     op = ""
     submit_label = "Add"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, RateField):
+                field.follow_cap()
 
     def to_command(self) -> dict[str, Any]:
         raise NotImplementedError

@@ -10,6 +10,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from brokers.kafka import api as kafka_api
+from brokers.kafka import topics as kafka_topics
 from playground.web.forms.base import (
     ASSIGNORS,
     CLEANUP_POLICIES,
@@ -21,18 +23,29 @@ from playground.web.forms.base import (
     JSONTableField,
     KeyField,
     NameField,
+    RateField,
     _drop_none,
     _float,
     _int,
+    _range,
     check_name,
 )
+from sandbox import protocol
 
 
 class TopicForm(CommandForm):
     op = "topic.create"
     name = NameField(help_text="e.g. orders")
-    partitions = _int("Partitions", minimum=1, maximum=64, initial=3, required=True)
-    replication_factor = _int("Replication factor", minimum=1, maximum=3, initial=1, required=True)
+    partitions = _int(
+        "Partitions", minimum=1, maximum=kafka_topics.MAX_PARTITIONS, initial=3, required=True
+    )
+    replication_factor = _int(
+        "Replication factor",
+        minimum=1,
+        maximum=kafka_topics.MAX_REPLICATION_FACTOR,
+        initial=1,
+        required=True,
+    )
     retention_ms = _int("retention.ms", minimum=-1, maximum=2**62)
     retention_bytes = _int("retention.bytes", minimum=-1, maximum=2**62)
     cleanup_policy = forms.ChoiceField(
@@ -98,17 +111,19 @@ class GroupForm(CommandForm):
     op = "group.add"
     group_id = NameField(label="Group id", help_text="e.g. billing")
     topics = TopicsField(max_length=2048, help_text="comma-separated")
-    members = _int("Members", minimum=1, maximum=16, initial=2, required=True)
+    members = _int(
+        "Members", minimum=1, maximum=protocol.MAX_GROUP_MEMBERS, initial=2, required=True
+    )
     partition_assignment_strategy = forms.ChoiceField(choices=ASSIGNORS, label="Assignor")
     commit_policy = forms.ChoiceField(
         choices=COMMIT_POLICIES, initial="after", label="Commit policy"
     )
-    auto_commit_interval_ms = _int(
-        "auto.commit.interval.ms", minimum=1, maximum=600_000, initial=5000
+    auto_commit_interval_ms = _range(
+        "auto.commit.interval.ms", kafka_api.AUTO_COMMIT_INTERVAL_MS, initial=5000
     )
-    max_poll_records = _int("max.poll.records", minimum=1, maximum=10_000, initial=500)
+    max_poll_records = _range("max.poll.records", kafka_api.MAX_POLL_RECORDS, initial=500)
     processing_time = _float("Processing time (s)", maximum=3600, initial=0.2)
-    session_timeout_ms = _int("session.timeout.ms", minimum=1000, maximum=600_000, initial=45000)
+    session_timeout_ms = _range("session.timeout.ms", kafka_api.SESSION_TIMEOUT_MS, initial=45000)
     auto_offset_reset = forms.ChoiceField(
         choices=OFFSET_RESETS, initial="earliest", label="auto.offset.reset"
     )
@@ -171,7 +186,7 @@ class SendForm(CommandForm):
     key_pattern = KeyField(
         label="Key pattern (burst)", help_text="{n} = 1, 2, 3…; {choice:a|b}; {int:1-9}"
     )
-    partition = _int("Partition (blank: partitioner)", maximum=63)
+    partition = _int("Partition (blank: partitioner)", maximum=kafka_topics.MAX_PARTITIONS - 1)
     headers = JSONTableField(label="Headers (JSON)")
     value = forms.CharField(
         required=False,
@@ -179,8 +194,8 @@ class SendForm(CommandForm):
         label="Value",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    count = _int("Count", minimum=1, maximum=10_000, initial=1)
-    rate = _float("Rate (msg/s, 0 = at once)", maximum=2_000, initial=0)
+    count = _int("Count", minimum=1, maximum=protocol.MAX_BURST, initial=1)
+    rate = RateField("Rate (msg/s, 0 = at once)", initial=0)
 
     def to_command(self) -> dict[str, Any]:
         d = self.cleaned_data

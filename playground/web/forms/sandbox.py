@@ -15,7 +15,7 @@ from playground.web.forms.base import (
     JSONTableField,
     KeyField,
     NameField,
-    _float,
+    RateField,
     _int,
     check_name,
 )
@@ -44,8 +44,8 @@ class ProducerForm(CommandForm):
     )
     priority = _int("Priority", maximum=255)
     mode = forms.ChoiceField(choices=PRODUCER_MODES, initial="rate", label="Mode")
-    rate = _float("Rate (msg/s)", maximum=2_000, initial=1.0)
-    count = _int("Count (one-shot)", maximum=1_000_000, initial=10)
+    rate = RateField("Rate (msg/s)", initial=1.0)
+    count = _int("Count (one-shot)", maximum=protocol.MAX_PRODUCER_COUNT, initial=10)
 
     def clean_target(self) -> str:
         value = self.cleaned_data["target"]

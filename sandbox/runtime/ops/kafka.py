@@ -20,8 +20,17 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import sandbox.runtime.spec as specs
 from brokers.errors import BrokerError
-from brokers.kafka.api import CommitPolicy, OffsetReset
+from brokers.kafka.api import (
+    AUTO_COMMIT_INTERVAL_MS,
+    MAX_POLL_RECORDS,
+    SESSION_TIMEOUT_MS,
+    CommitPolicy,
+    OffsetReset,
+    ResetTo,
+)
 from brokers.kafka.assignors import ASSIGNORS
+from brokers.kafka.topics import MAX_PARTITIONS, MAX_REPLICATION_FACTOR
+from sandbox.protocol import MAX_GROUP_MEMBERS
 from sandbox.runtime.commands import command
 from sandbox.runtime.fields import CommandError, Fields
 
@@ -30,9 +39,7 @@ if TYPE_CHECKING:
 
 COMMIT_POLICIES = get_args(CommitPolicy)
 OFFSET_RESETS = get_args(OffsetReset)
-RESET_TO = ("earliest", "latest", "offset", "timestamp")
-MAX_PARTITIONS = 64
-MAX_MEMBERS = 32
+RESET_TO = get_args(ResetTo)
 
 
 @command("topic.create")
@@ -42,7 +49,7 @@ def topic_create(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
         raise CommandError(f"A topic named {name!r} already exists.", "name")
     conf = {
         "partitions": f.integer("partitions", 1, 1, MAX_PARTITIONS),
-        "replication_factor": f.integer("replication_factor", 1, 1, 16),
+        "replication_factor": f.integer("replication_factor", 1, 1, MAX_REPLICATION_FACTOR),
         "configs": f.mapping("configs"),
     }
     rt.need_room(conf["partitions"])
@@ -94,11 +101,13 @@ def _group_conf(f: Fields, base: dict[str, Any]) -> dict[str, Any]:
             "partition_assignment_strategy", ASSIGNORS, "range"
         ),
         "commit_policy": lambda: f.choice("commit_policy", COMMIT_POLICIES, "auto"),
-        "auto_commit_interval_ms": lambda: f.integer("auto_commit_interval_ms", 5000, 1, 3_600_000),
+        "auto_commit_interval_ms": lambda: f.integer(
+            "auto_commit_interval_ms", 5000, *AUTO_COMMIT_INTERVAL_MS
+        ),
         "auto_offset_reset": lambda: f.choice("auto_offset_reset", OFFSET_RESETS, "latest"),
-        "max_poll_records": lambda: f.integer("max_poll_records", 500, 1, 100_000),
+        "max_poll_records": lambda: f.integer("max_poll_records", 500, *MAX_POLL_RECORDS),
         "processing_time": lambda: f.number("processing_time", 0.0, 0.0, 3600.0),
-        "session_timeout_ms": lambda: f.integer("session_timeout_ms", 45_000, 1, 3_600_000),
+        "session_timeout_ms": lambda: f.integer("session_timeout_ms", 45_000, *SESSION_TIMEOUT_MS),
     }
     return {
         key: read() if f.has(key) or key not in base else base[key] for key, read in readers.items()
@@ -130,7 +139,7 @@ def group_add(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     # as consumers with that group.id would: they start from its committed offsets
     first = known["next"] if known else 1
     conf = _group_conf(f, {})
-    count = f.integer("members", 1, 0, MAX_MEMBERS)
+    count = f.integer("members", 1, 0, MAX_GROUP_MEMBERS)
     if count == 0:
         raise CommandError(
             "A Kafka group exists once a member joins: start it with at least one member "
@@ -178,8 +187,8 @@ def group_remove(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
 @command("member.add")
 def member_add(rt: SandboxRuntime, f: Fields) -> dict[str, Any]:
     group_id, conf = _known_group(rt, f)
-    if len(conf["members"]) >= MAX_MEMBERS:
-        raise CommandError(f"A group has at most {MAX_MEMBERS} members here.", "group_id")
+    if len(conf["members"]) >= MAX_GROUP_MEMBERS:
+        raise CommandError(f"A group has at most {MAX_GROUP_MEMBERS} members here.", "group_id")
     rt.need_room(1)
     member = f"{group_id}-{conf['next']}"
     _start_members(rt, group_id, conf, [member])

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from brokers.errors import BrokerError, CapacityExceeded
+from sandbox import protocol
 from sandbox.runtime.agent import Agent
 from sandbox.runtime.commands import command
 from sandbox.runtime.fields import CommandError, Fields
@@ -32,8 +33,6 @@ from sandbox.runtime.ops.kafka import send_conf
 
 if TYPE_CHECKING:
     from sandbox.runtime.core import SandboxRuntime
-
-MAX_COUNT = 1_000_000
 
 
 def _check_rate(rt: SandboxRuntime, rate: float, exclude: str = "") -> None:
@@ -48,7 +47,7 @@ def _check_rate(rt: SandboxRuntime, rate: float, exclude: str = "") -> None:
 
 def _burst(rt: SandboxRuntime, f: Fields, conf: dict[str, Any]) -> dict[str, Any]:
     """publish/send: `count` messages now (rate 0) or on the clock (rate > 0)."""
-    count = conf["count"] = f.integer("count", 1, 1, MAX_COUNT)
+    count = conf["count"] = f.integer("count", 1, 1, protocol.MAX_BURST)
     rate = conf["rate"] = f.number("rate", 0.0, 0.0, float(rt.caps.max_publish_rate))
     retained, cap = rt.retained_estimate(), rt.caps.max_retained
     if retained >= cap:
@@ -114,7 +113,7 @@ def _producer_conf(rt: SandboxRuntime, f: Fields, base: dict[str, Any], name: st
     conf["linger_ms"] = merged.integer("linger_ms", 0, 0, 60_000)
     conf["running"] = merged.flag("running", True)
     conf["rate"] = merged.number("rate", None, 0.0, float(rt.caps.max_publish_rate))
-    conf["count"] = merged.integer("count", 0, 0, MAX_COUNT)
+    conf["count"] = merged.integer("count", 0, 0, protocol.MAX_PRODUCER_COUNT)
     if conf["rate"] <= 0:
         raise CommandError("A producer needs a rate above 0 msg/s.", "rate")
     if conf["running"]:

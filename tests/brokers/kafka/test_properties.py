@@ -5,6 +5,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from brokers.kafka.api import SESSION_TIMEOUT_MS
 from tests.brokers.kafka.conftest import Sim
 
 
@@ -62,7 +63,7 @@ def run_policy(params, crash: bool) -> tuple[Sim, list[str]]:
         auto_offset_reset="earliest",
         processing_time=params["processing_time"],
         max_poll_records=params["max_poll_records"],
-        session_timeout_ms=500,
+        session_timeout_ms=SESSION_TIMEOUT_MS[0],  # the shortest session the engine takes
     )
     members = {}
     for g in range(params["groups"]):

@@ -15,6 +15,7 @@ import pytest
 
 from brokers.amqp.validation import EXCHANGE_TYPES, MAX_NAME_BYTES, QUEUE_TYPES, X_MATCH
 from brokers.kafka import api as kafka_api
+from brokers.kafka import topics as kafka_topics
 from brokers.kafka.assignors import ASSIGNORS
 from brokers.sim import Simulator
 from playground.web import forms
@@ -128,3 +129,143 @@ def test_a_message_expiration_gets_one_answer(ms):
                    expiration=str(ms)).is_valid()  # fmt: skip
     by_runtime = runtime_ok({"op": "publish", "routing_key": "k", "body": "b", "expiration": ms})
     assert by_form == by_runtime == (ms <= MAX_EXPIRATION_MS)
+
+
+# -- the fields a form once capped differently from the runtime --------------------------
+# Each value sits at a limit or one past it; the form, a raw command (as the WebSocket
+# sends it) and, where it checks the field, the engine give one answer.
+
+GROUP_FORM = {"group_id": "g", "topics": "t", "members": 1, "commit_policy": "after",
+              "auto_offset_reset": "earliest",
+              "partition_assignment_strategy": "range"}  # fmt: skip
+GROUP_COMMAND = {"op": "group.add", "group_id": "g", "topics": ["t"], "members": 1}
+
+
+def engine_member_ok(**settings) -> bool:
+    sim = Simulator(1)
+    sim.kafka.create_topic("t", 1)
+    try:
+        sim.kafka.add_member("g", ["t"], **settings)
+    except Exception:  # noqa: BLE001 - any refusal counts
+        return False
+    return True
+
+
+def around(lo: int, hi: int) -> list[int]:
+    return [lo - 1, lo, hi, hi + 1]
+
+
+CONSUMER_LIMITS = [
+    ("auto_commit_interval_ms", kafka_api.AUTO_COMMIT_INTERVAL_MS),
+    ("max_poll_records", kafka_api.MAX_POLL_RECORDS),
+    ("session_timeout_ms", kafka_api.SESSION_TIMEOUT_MS),
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "within"),
+    [(f, v, lo <= v <= hi) for f, (lo, hi) in CONSUMER_LIMITS for v in around(lo, hi)],
+)
+def test_a_consumer_setting_at_the_ends_of_its_range_gets_one_answer(field, value, within):
+    by_form = form(forms.GroupForm, "group", **GROUP_FORM, **{field: str(value)}).is_valid()
+    by_runtime = runtime_ok(TOPIC, {**GROUP_COMMAND, field: value})
+    assert by_form == by_runtime == engine_member_ok(**{field: value}) == within
+
+
+@pytest.mark.parametrize("members", around(1, protocol.MAX_GROUP_MEMBERS))
+def test_a_groups_member_count_gets_one_answer(members):
+    by_form = form(forms.GroupForm, "group", **{**GROUP_FORM, "members": str(members)}).is_valid()
+    by_runtime = runtime_ok(TOPIC, {**GROUP_COMMAND, "members": members})
+    assert by_form == by_runtime == (1 <= members <= protocol.MAX_GROUP_MEMBERS)
+
+
+def test_a_member_past_the_groups_limit_is_refused():
+    full = {**GROUP_COMMAND, "members": protocol.MAX_GROUP_MEMBERS}
+    assert not runtime_ok(TOPIC, full, {"op": "member.add", "group_id": "g"})
+
+
+def engine_topic_ok(**kwargs) -> bool:
+    try:
+        Simulator(1).kafka.create_topic("t", 1, **kwargs)
+    except Exception:  # noqa: BLE001 - any refusal counts
+        return False
+    return True
+
+
+@pytest.mark.parametrize("rf", around(1, kafka_topics.MAX_REPLICATION_FACTOR))
+def test_a_replication_factor_gets_one_answer(rf):
+    data = {
+        "name": "t",
+        "partitions": "1",
+        "replication_factor": str(rf),
+        "cleanup_policy": "delete",
+    }
+    by_form = form(forms.TopicForm, "topic", **data).is_valid()
+    by_runtime = runtime_ok({**TOPIC, "replication_factor": rf})
+    by_engine = engine_topic_ok(replication_factor=rf)
+    assert by_form == by_runtime == by_engine == (1 <= rf <= kafka_topics.MAX_REPLICATION_FACTOR)
+
+
+@pytest.mark.parametrize("policy", [*kafka_topics.CLEANUP_POLICIES, "compact,compact", "none"])
+def test_a_cleanup_policy_gets_one_answer(policy):
+    data = {"name": "t", "partitions": "1", "replication_factor": "1", "cleanup_policy": policy}
+    by_form = form(forms.TopicForm, "topic", **data).is_valid()
+    by_runtime = runtime_ok({**TOPIC, "configs": {"cleanup.policy": policy}})
+    by_engine = engine_topic_ok(configs={"cleanup.policy": policy})
+    assert by_form == by_runtime == by_engine == (policy in kafka_topics.CLEANUP_POLICIES)
+
+
+def test_the_topic_form_offers_every_cleanup_policy_the_engine_accepts():
+    choices = forms.TopicForm.base_fields["cleanup_policy"].choices
+    assert [v for v, _ in choices] == list(kafka_topics.CLEANUP_POLICIES)
+
+
+BURSTS = [
+    (forms.PublishForm, "publish", {"routing_key": "k", "body": "b"}, ()),
+    (forms.SendForm, "send", {"topic": "t", "value": "v"}, (TOPIC,)),
+]
+
+
+@pytest.mark.parametrize("count", around(1, protocol.MAX_BURST))
+@pytest.mark.parametrize(("cls", "op", "fields", "stage"), BURSTS, ids=["publish", "send"])
+def test_a_burst_count_gets_one_answer(cls, op, fields, stage, count):
+    by_form = form(cls, op, **fields, count=str(count), rate="1").is_valid()
+    by_runtime = runtime_ok(*stage, {"op": op, **fields, "count": count, "rate": 1})
+    assert by_form == by_runtime == (1 <= count <= protocol.MAX_BURST)
+
+
+CAP = protocol.MAX_PUBLISH_RATE
+
+
+@pytest.mark.parametrize("rate", [0, CAP, CAP + 1])
+@pytest.mark.parametrize(("cls", "op", "fields", "stage"), BURSTS, ids=["publish", "send"])
+def test_a_burst_rate_gets_one_answer(cls, op, fields, stage, rate):
+    by_form = form(cls, op, **fields, count="2", rate=str(rate)).is_valid()
+    by_runtime = runtime_ok(*stage, {"op": op, **fields, "count": 2, "rate": rate})
+    assert by_form == by_runtime == (rate <= CAP)
+
+
+PRODUCER = {"name": "p", "broker": "amqp", "routing_key": "k", "payload": "x"}
+
+
+@pytest.mark.parametrize("rate", [0, CAP, CAP + 1])
+def test_a_producer_rate_gets_one_answer(rate):
+    by_form = form(forms.ProducerForm, "producer", **PRODUCER, mode="rate", rate=str(rate))
+    by_runtime = runtime_ok({"op": "producer.add", **PRODUCER, "rate": rate})
+    assert by_form.is_valid() == by_runtime == (0 < rate <= CAP)
+
+
+@pytest.mark.parametrize("count", around(1, protocol.MAX_PRODUCER_COUNT))
+def test_a_one_shot_producers_count_gets_one_answer(count):
+    data = {**PRODUCER, "mode": "once", "rate": "1", "count": str(count)}
+    by_form = form(forms.ProducerForm, "producer", **data).is_valid()
+    by_runtime = runtime_ok({"op": "producer.add", **PRODUCER, "rate": 1, "count": count})
+    # count 0 is a producer that runs forever; the form asks for it as mode "rate"
+    assert by_form == (1 <= count <= protocol.MAX_PRODUCER_COUNT)
+    assert by_runtime == (0 <= count <= protocol.MAX_PRODUCER_COUNT)
+
+
+def test_the_forms_rate_follows_the_configured_cap(settings):
+    settings.BP_MAX_PUBLISH_RATE = 50
+    assert form(forms.PublishForm, "publish", routing_key="k", rate="50").is_valid()
+    assert not form(forms.PublishForm, "publish", routing_key="k", rate="51").is_valid()
