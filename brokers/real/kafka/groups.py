@@ -10,13 +10,23 @@ cannot be lost to a group that had not emptied yet. Leaves out static membership
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, get_args
 
 from kafka import TopicPartition
 from kafka.admin import OffsetSpec, OffsetTimestamp
 
 from brokers.errors import BrokerError, NotFound, ResourceLocked, ValidationError
 from brokers.kafka import events as ev
+from brokers.kafka import validate as check
+from brokers.kafka.api import (
+    AUTO_COMMIT_INTERVAL_MS,
+    MAX_POLL_RECORDS,
+    SESSION_TIMEOUT_MS,
+    CommitPolicy,
+    OffsetReset,
+    ResetTo,
+)
+from brokers.kafka.assignors import ASSIGNORS
 from brokers.real.kafka.member import Member
 
 LEAVE_JOIN = 30.0  # seconds for a member's thread to close its consumer
@@ -51,12 +61,13 @@ class GroupOps:
     ) -> str:
         for t in topics:
             self._topic(t)
-        if partition_assignment_strategy not in ("range", "roundrobin", "cooperative-sticky"):
-            raise ValidationError(f"unknown assignor {partition_assignment_strategy!r}")
-        if commit_policy not in ("auto", "after", "before"):
-            raise ValidationError(f"unknown commit policy {commit_policy!r}")
-        if auto_offset_reset not in ("earliest", "latest", "none"):
-            raise ValidationError(f"unknown auto_offset_reset {auto_offset_reset!r}")
+        # the simulator's checks, from the same owners (brokers.kafka.api, .assignors)
+        check.choice("partition_assignment_strategy", partition_assignment_strategy, ASSIGNORS)
+        check.choice("commit_policy", commit_policy, get_args(CommitPolicy))
+        check.choice("auto_offset_reset", auto_offset_reset, get_args(OffsetReset))
+        check.int_in("auto_commit_interval_ms", auto_commit_interval_ms, *AUTO_COMMIT_INTERVAL_MS)
+        check.int_in("max_poll_records", max_poll_records, *MAX_POLL_RECORDS)
+        check.int_in("session_timeout_ms", session_timeout_ms, *SESSION_TIMEOUT_MS)
         if member is None:
             self._member_seq += 1
             member = f"consumer-{self._member_seq}"
@@ -159,8 +170,7 @@ class GroupOps:
         self, group_id: str, topic: str, to: str, value: int | None = None
     ) -> dict[int, int]:
         spec = self._topic(topic)
-        if to not in ("earliest", "latest", "offset", "timestamp"):
-            raise ValidationError(f"unknown reset target {to!r}")
+        check.choice("to", to, get_args(ResetTo))
         if to in ("offset", "timestamp") and not isinstance(value, int):
             raise ValidationError(f"--to-{to} needs an integer value, got {value!r}")
         self._check_inactive(group_id)
