@@ -23,7 +23,9 @@ DEFAULT_BROKERS = 3
 #: a replica per broker: Kafka refuses a replication factor above the brokers it has
 #: (INVALID_REPLICATION_FACTOR), and a sandbox's cluster has DEFAULT_BROKERS
 MAX_REPLICATION_FACTOR = DEFAULT_BROKERS
-TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
+#: characters in a topic name (Kafka: 1-249 of [a-zA-Z0-9._-], not "." or "..")
+MAX_TOPIC_NAME = 249
+TOPIC_NAME = re.compile(rf"^[a-zA-Z0-9._-]{{1,{MAX_TOPIC_NAME}}}$")
 DAY_MS = 24 * 3600 * 1000
 
 
@@ -97,7 +99,7 @@ def validate_topic_name(name: Any) -> str:
     """Kafka's rule: 1-249 of [a-zA-Z0-9._-], not '.' or '..'."""
     if not isinstance(name, str) or not TOPIC_NAME.match(name) or name in (".", ".."):
         raise ValidationError(
-            f"invalid topic name {name!r}: use 1-249 letters, digits, '.', '_' or '-'"
+            f"invalid topic name {name!r}: use 1-{MAX_TOPIC_NAME} letters, digits, '.', '_' or '-'"
         )
     return name
 

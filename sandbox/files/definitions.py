@@ -168,7 +168,9 @@ def _name(kind: str, value: Any, allow_empty: bool = False) -> str:
     if not isinstance(value, str) or (not value and not allow_empty):
         raise FileRefused(f"Every {kind} needs a name (text); found {value!r}.")
     if len(value.encode("utf-8")) > MAX_NAME_BYTES:
-        raise FileRefused(f"The {kind} name {value[:40]!r}... is longer than 255 bytes.")
+        raise FileRefused(
+            f"The {kind} name {value[:40]!r}... is longer than {MAX_NAME_BYTES} bytes."
+        )
     return value
 
 

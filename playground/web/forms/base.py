@@ -55,7 +55,7 @@ PRODUCER_MODES = [("rate", "steady rate, forever"), ("once", "one-shot: count me
 
 
 def check_name(value: str, *, reserved_prefix: str | None = None) -> str:
-    """A broker entity name: 1–255 bytes, no control characters, no reserved prefix."""
+    """A broker entity name: 1 to MAX_NAME bytes, no control characters, no reserved prefix."""
     if not value:
         raise ValidationError("Give it a name.")
     problem = name_problem(value)
@@ -67,7 +67,7 @@ def check_name(value: str, *, reserved_prefix: str | None = None) -> str:
 
 
 def check_key(value: str) -> str:
-    """A routing key, binding pattern or Kafka key: at most 255 bytes, no control chars."""
+    """A routing key, binding pattern or Kafka key: at most MAX_NAME bytes, no control chars."""
     problem = key_problem(value)
     if problem:
         raise ValidationError(f"This key {problem}.")

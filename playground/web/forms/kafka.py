@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from brokers.errors import BrokerError
 from brokers.kafka import api as kafka_api
 from brokers.kafka import topics as kafka_topics
 from playground.web.forms.base import (
@@ -54,10 +55,13 @@ class TopicForm(CommandForm):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
-        if name in (".", "..") or len(name) > 249:
-            raise ValidationError("Kafka topic names are at most 249 characters, not '.' or '..'.")
-        if not all(ch.isascii() and (ch.isalnum() or ch in "._-") for ch in name):
-            raise ValidationError("Kafka topic names use letters, digits, '.', '_' and '-'.")
+        try:
+            kafka_topics.validate_topic_name(name)  # the engine's rule, Kafka's
+        except BrokerError:
+            raise ValidationError(
+                f"Kafka topic names are 1 to {kafka_topics.MAX_TOPIC_NAME} letters, digits, "
+                "'.', '_' or '-', and not '.' or '..'."
+            ) from None
         return name
 
     def configs(self) -> dict[str, Any]:

@@ -284,3 +284,24 @@ def test_an_offset_reset_target_gets_one_answer(to):
     except Exception:  # noqa: BLE001 - any refusal counts
         by_engine = False
     assert by_form == by_runtime == by_engine == (to in typing.get_args(kafka_api.ResetTo))
+
+
+TOPIC_NAMES = [
+    "t" * kafka_topics.MAX_TOPIC_NAME,
+    "t" * (kafka_topics.MAX_TOPIC_NAME + 1),
+    ".",
+    "a b",
+]
+
+
+@pytest.mark.parametrize("name", TOPIC_NAMES, ids=["max", "max+1", "dot", "space"])
+def test_a_topic_name_gets_one_answer(name):
+    data = {"name": name, "partitions": "1", "replication_factor": "1", "cleanup_policy": "delete"}
+    by_form = form(forms.TopicForm, "topic", **data).is_valid()
+    by_runtime = runtime_ok({**TOPIC, "name": name})
+    try:
+        Simulator(1).kafka.create_topic(name, 1)
+        by_engine = True
+    except Exception:  # noqa: BLE001 - any refusal counts
+        by_engine = False
+    assert by_form == by_runtime == by_engine == (name == TOPIC_NAMES[0])
