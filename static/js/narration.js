@@ -157,10 +157,13 @@ function drawRings(force = false) {
     ring.setAttribute("width", String(box.width + 18));
     ring.setAttribute("height", String(box.height + 18));
     ring.setAttribute("rx", "16");
+    // The tag sits on the ring's top line, inside its right end: above it there is only
+    // the gap to the box above (22 units), which a tag once covered.
     const tag = document.createElementNS(SVG, "text");
     tag.setAttribute("class", "watch-tag");
-    tag.setAttribute("x", String(box.x + box.width + 6));
-    tag.setAttribute("y", String(box.y - 12));
+    tag.dataset.for = g.dataset.node;
+    tag.setAttribute("x", String(box.x + box.width - 10));
+    tag.setAttribute("y", String(box.y + 2));
     tag.setAttribute("text-anchor", "end");
     tag.textContent = "◎ watch";
     layer.append(ring, tag);

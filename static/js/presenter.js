@@ -4,6 +4,11 @@
 // + / − speed, f full screen; everywhere: ? help, Esc closes it. Keys other than Esc are
 // ignored while a button, menu, link or field has the focus (controls.onControl). The Share
 // panel and the top bar's menus are menus.js.
+//
+// In presenter mode the page is the viewport (presenter.css) and the diagram zooms to what
+// the step rings (`fitDiagram`): its viewBox becomes the rings' box, widened to the
+// diagram's shape, never closer than MAX_ZOOM; with nothing ringed, the whole diagram.
+// Counters then grow to COUNTER_PX on screen where their boxes leave room (`growCounters`).
 import { onControl, positionOf, stepBack } from "./controls.js";
 
 const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20];
@@ -11,12 +16,119 @@ const $ = (id) => document.getElementById(id);
 const body = document.body;
 const toggle = $("present-toggle");
 const help = $("help");
+const MAX_ZOOM = 1.5; // screen px per diagram unit, at most
+const PAD = 28; // diagram units around the rings
+const COUNTER_PX = 20.5;
 let latest = null;
 let helpReturn = null;
+let fitKey = "";
 
+let grownAt = 0;
 document.addEventListener("bp:frame", (event) => {
   latest = event.detail;
+  fitDiagram(); // after narration.js (loaded first) drew this frame's rings
+  // counters change their width as they count: fit them again, twice a second at most
+  const svg = $("topology");
+  if (svg && fitKey && performance.now() - grownAt > 500) {
+    grownAt = performance.now();
+    requestAnimationFrame(() => growCounters(svg, COUNTER_PX / svg.getScreenCTM().a));
+  }
 });
+
+// The viewBox the template wrote, kept on the element (a redraw brings a new one).
+function fullBox(svg) {
+  if (!svg.dataset.full) svg.dataset.full = svg.getAttribute("viewBox") || "0 0 1500 800";
+  return svg.dataset.full.split(/\s+/).map(Number);
+}
+
+function fitDiagram(force = false) {
+  const svg = $("topology");
+  if (!svg) return;
+  const [fx, fy, fw, fh] = fullBox(svg);
+  if (!body.classList.contains("presenting")) {
+    if (svg.getAttribute("viewBox") !== svg.dataset.full) svg.setAttribute("viewBox", svg.dataset.full);
+    resetCounters(svg);
+    fitKey = "";
+    return;
+  }
+  const pw = svg.clientWidth;
+  const ph = svg.clientHeight;
+  if (!pw || !ph) return;
+  const rings = [...svg.querySelectorAll("#watch-rings .watch-ring")].map((r) =>
+    ["x", "y", "width", "height"].map((a) => Number(r.getAttribute(a))));
+  const key = JSON.stringify([pw, ph, svg.dataset.full, rings]);
+  if (!force && key === fitKey) return;
+  fitKey = key;
+  let [x1, y1, x2, y2] = [fx, fy, fx + fw, fy + fh];
+  if (rings.length) {
+    x1 = Math.min(...rings.map((r) => r[0])) - PAD;
+    y1 = Math.min(...rings.map((r) => r[1])) - PAD;
+    x2 = Math.max(...rings.map((r) => r[0] + r[2])) + PAD;
+    y2 = Math.max(...rings.map((r) => r[1] + r[3])) + PAD;
+  }
+  // widen (or heighten) to the element's shape and to MAX_ZOOM, about the rings' centre
+  const scale = Math.min(pw / (x2 - x1), ph / (y2 - y1), MAX_ZOOM);
+  let w = pw / scale;
+  let h = ph / scale;
+  const slide = (lo, hi, size, min, max) => {
+    let a = (lo + hi) / 2 - size / 2;
+    if (size <= max - min) a = Math.max(min, Math.min(a, max - size)); // stay on the drawing
+    else a = min - (size - (max - min)) / 2;
+    return a;
+  };
+  const x = slide(x1, x2, w, fx, fx + fw);
+  const y = slide(y1, y2, h, fy, fy + fh);
+  svg.setAttribute("viewBox", [x, y, w, h].map((v) => v.toFixed(1)).join(" "));
+  svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
+  growCounters(svg, COUNTER_PX / scale);
+}
+
+// Each counter as large as `want` diagram units (COUNTER_PX on screen), or as large as
+// its box leaves room for: right up to the box's edge (or the queue's bar, or the lag
+// beside a group's state), down to the box's bottom, above it the texts it sits under.
+function growCounters(svg, want) {
+  for (const text of svg.querySelectorAll("g.node .count, g.node .offsets")) {
+    const g = text.closest("g.node");
+    const shape = g.querySelector(".shape, .tape-hit");
+    if (!shape) continue;
+    if (!text.dataset.y) text.dataset.y = text.getAttribute("y");
+    text.style.removeProperty("font-size");
+    text.setAttribute("y", text.dataset.y);
+    const base = parseFloat(getComputedStyle(text).fontSize) || 17;
+    const t = text.getBBox();
+    if (!t.width) continue;
+    const s = shape.getBBox();
+    const baseline = Number(text.dataset.y);
+    const end = text.getAttribute("text-anchor") === "end";
+    const others = [...g.querySelectorAll("text")].filter((o) => o !== text && !o.closest(".marker.off") && o.getBBox().width);
+    const beside = others.map((o) => o.getBBox()).filter((b) => b.y < t.y + t.height && b.y + b.height > t.y);
+    const above = others.map((o) => o.getBBox()).filter((b) => b.y + b.height <= t.y + 2);
+    const top = Math.max(s.y, ...above.map((b) => b.y + b.height)) + 1;
+    const bottom = s.y + s.height - 3;
+    let room;
+    if (end) {
+      room = t.x + t.width - Math.max(s.x + 10, ...beside.map((b) => b.x + b.width + 10));
+    } else {
+      const bar = g.querySelector(".bar-track");
+      const right = bar ? bar.getBBox().x - 8 : s.x + s.width - 10;
+      room = right - t.x;
+    }
+    const byWidth = (base * room) / t.width;
+    const byHeight = (base * (bottom - top)) / t.height;
+    const size = Math.max(base, Math.min(want, byWidth, byHeight));
+    if (size <= base + 0.01) continue;
+    text.style.setProperty("font-size", `${size.toFixed(2)}px`);
+    const descent = ((t.y + t.height - baseline) * size) / base;
+    text.setAttribute("y", (bottom - descent).toFixed(1)); // sit on the box's bottom
+  }
+}
+
+function resetCounters(svg) {
+  for (const text of svg.querySelectorAll("g.node .count[data-y], g.node .offsets[data-y]")) {
+    text.style.removeProperty("font-size");
+    text.setAttribute("y", text.dataset.y);
+  }
+}
 
 function setPresenting(on) {
   body.classList.toggle("presenting", on);
@@ -33,6 +145,7 @@ function setPresenting(on) {
     stage.focus({ preventScroll: true });
   }
   window.dispatchEvent(new Event("resize"));
+  fitDiagram(true);
 }
 
 function fullScreen() {
@@ -116,6 +229,12 @@ window.addEventListener(
   },
   true,
 );
+
+window.addEventListener("resize", () => fitDiagram());
+document.body.addEventListener("htmx:afterSettle", () => fitDiagram(true)); // after the rings
+if (window.ResizeObserver) {
+  new ResizeObserver(() => fitDiagram()).observe($("diagram") || document.body);
+}
 
 toggle?.addEventListener("click", () => setPresenting(!body.classList.contains("presenting")));
 $("help-open")?.addEventListener("click", openHelp);
