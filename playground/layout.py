@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WIDTH = 1500
-BAND_TOP = 84  # room for the band title and column heads
+BAND_TOP = 92  # room for the band title, column heads and a watch tag under them
 BAND_BOTTOM = 28
 GAP = 22  # between nodes in a column
 TAPE_CELLS = 16  # offsets shown per partition tape
-PARTITION_ROW = 80
+PARTITION_ROW = 92  # a tape: its cells, the groups' markers under them, its offsets
 TOPIC_HEADER = 66
 GROUP_COLOURS = 6  # .group-0 … .group-5 in app.css
 EMPTY_BAND = 64  # a band with no nodes: one line, its title and its hint
@@ -50,13 +50,13 @@ KAFKA_COLUMNS = {
     "group": (990, 230),
     "member": (1270, 206),
 }
-HEIGHTS = {
+HEIGHTS = {  # room under the counters' line for them to grow in presenter mode
     "producer": 66,
     "exchange": 68,
-    "queue": 92,
-    "consumer": 88,
-    "group": 104,
-    "member": 88,
+    "queue": 98,
+    "consumer": 94,
+    "group": 128,  # its state on a line of its own: "PreparingRebalance" once hid the lag
+    "member": 94,
 }
 PREDEFINED_EXCHANGES = ("", "amq.")
 
@@ -124,7 +124,7 @@ class Band:
 
     @property
     def head_y(self) -> float:
-        return self.y + BAND_TOP - 14
+        return self.y + 70
 
     @property
     def hint_y(self) -> float:

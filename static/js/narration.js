@@ -162,9 +162,17 @@ function drawRings(force = false) {
     const tag = document.createElementNS(SVG, "text");
     tag.setAttribute("class", "watch-tag");
     tag.dataset.for = g.dataset.node;
-    tag.setAttribute("x", String(box.x + box.width - 10));
-    tag.setAttribute("y", String(box.y + 2));
-    tag.setAttribute("text-anchor", "end");
+    if (g.dataset.kind === "partition") {
+      // tapes lie 8 units apart inside their topic: the tag goes right of the topic box
+      const topic = g.parentNode.querySelector(`g.node[data-node="t:${CSS.escape(g.dataset.node.split(":").slice(1, -1).join(":"))}"] .shape`);
+      const right = topic ? topic.getBBox().x + topic.getBBox().width : box.x + box.width;
+      tag.setAttribute("x", String(right + 14));
+      tag.setAttribute("y", String(box.y + box.height / 2 - 8));
+    } else {
+      tag.setAttribute("x", String(box.x + box.width - 10));
+      tag.setAttribute("y", String(box.y + 2));
+      tag.setAttribute("text-anchor", "end");
+    }
     tag.textContent = "◎ watch";
     layer.append(ring, tag);
   }

@@ -8,6 +8,8 @@
 // In presenter mode the page is the viewport (presenter.css) and the diagram zooms to what
 // the step rings (`fitDiagram`): its viewBox becomes the rings' box, widened to the
 // diagram's shape, never closer than MAX_ZOOM; with nothing ringed, the whole diagram.
+// The narration goes beside the diagram or under it, whichever shows the rings larger
+// (`arrange`).
 // Counters then grow to COUNTER_PX on screen where their boxes leave room (`growCounters`).
 import { onControl, positionOf, stepBack } from "./controls.js";
 
@@ -17,7 +19,7 @@ const body = document.body;
 const toggle = $("present-toggle");
 const help = $("help");
 const MAX_ZOOM = 1.5; // screen px per diagram unit, at most
-const PAD = 28; // diagram units around the rings
+const PAD = 12; // diagram units around the rings (and their tags)
 const COUNTER_PX = 20.5;
 let latest = null;
 let helpReturn = null;
@@ -26,7 +28,7 @@ let fitKey = "";
 let grownAt = 0;
 document.addEventListener("bp:frame", (event) => {
   latest = event.detail;
-  fitDiagram(); // after narration.js (loaded first) drew this frame's rings
+  relayout(); // after narration.js (loaded first) drew this frame's rings and words
   // counters change their width as they count: fit them again, twice a second at most
   const svg = $("topology");
   if (svg && fitKey && performance.now() - grownAt > 500) {
@@ -41,10 +43,80 @@ function fullBox(svg) {
   return svg.dataset.full.split(/\s+/).map(Number);
 }
 
+// What the zoom must show: the rings and their tags, or with none the whole diagram.
+function targetBox(svg) {
+  const [fx, fy, fw, fh] = fullBox(svg);
+  const marks = [...svg.querySelectorAll("#watch-rings .watch-ring, #watch-rings .watch-tag")].map((r) => r.getBBox());
+  if (!marks.length) return [fx, fy, fx + fw, fy + fh];
+  return [
+    Math.min(...marks.map((b) => b.x)) - PAD,
+    Math.min(...marks.map((b) => b.y)) - PAD,
+    Math.max(...marks.map((b) => b.x + b.width)) + PAD,
+    Math.max(...marks.map((b) => b.y + b.height)) + PAD,
+  ].map(Math.round);
+}
+
+function scaleFor(svg, [x1, y1, x2, y2]) {
+  const pw = svg.clientWidth;
+  const ph = svg.clientHeight;
+  return pw && ph ? Math.min(pw / (x2 - x1), ph / (y2 - y1), MAX_ZOOM) : 0;
+}
+
+// Two arrangements of a narrated step: "side" (the narration a column at the left, as
+// narrow as lets its words, claims and buttons fit: NARR_MIN to NARR_MAX of the width) and
+// "stacked" (the diagram across the whole width, the narration in two columns under it).
+// The one whose zoom shows the rings larger wins; side unless stacked is clearly larger,
+// so a run of steps does not flip for a few pixels.
+const NARR_MIN = 30;
+const NARR_MAX = 46;
+function narrationFits(panel) {
+  const doc = document.scrollingElement || document.documentElement;
+  return panel.scrollHeight <= panel.clientHeight + 1 && doc.scrollHeight <= window.innerHeight + 1;
+}
+
+function arrange() {
+  const stage = document.querySelector(".stage");
+  const panel = $("narration");
+  const svg = $("topology");
+  if (!stage || !panel || !svg || !body.classList.contains("presenting") || panel.hidden) {
+    body.classList.remove("stacked");
+    stage?.style.removeProperty("--narr");
+    fitDiagram(true);
+    return;
+  }
+  const target = targetBox(svg);
+  body.classList.remove("stacked");
+  let w = NARR_MIN;
+  stage.style.setProperty("--narr", `${w}%`);
+  while (!narrationFits(panel) && w < NARR_MAX) {
+    w += 2;
+    stage.style.setProperty("--narr", `${w}%`);
+  }
+  const side = narrationFits(panel) ? scaleFor(svg, target) : 0;
+  body.classList.add("stacked");
+  const stacked = narrationFits(panel) ? scaleFor(svg, target) : 0;
+  if (side * 1.03 >= stacked) body.classList.remove("stacked");
+  fitDiagram(true);
+}
+
+// Arrange again when what decides it changed: the window, the rings, the step's words.
+let layoutKey = "";
+function relayout(force = false) {
+  const svg = $("topology");
+  const words = ["narr-step-title", "narr-text", "narr-watch-line", "narr-note", "narr-claims", "narr-playing"]
+    .map((id) => { const el = $(id); return el ? `${el.hidden}|${id === "narr-playing" ? "" : el.textContent}` : ""; });
+  const rings = svg ? [...svg.querySelectorAll("#watch-rings .watch-ring")].map((r) => r.getAttribute("x") + "," + r.getAttribute("y")) : [];
+  const key = JSON.stringify([window.innerWidth, window.innerHeight, body.classList.contains("presenting"),
+    $("narration")?.hidden, svg?.dataset.full, rings, words]);
+  if (!force && key === layoutKey) return;
+  layoutKey = key;
+  arrange();
+}
+
 function fitDiagram(force = false) {
   const svg = $("topology");
   if (!svg) return;
-  const [fx, fy, fw, fh] = fullBox(svg);
+  fullBox(svg);
   if (!body.classList.contains("presenting")) {
     if (svg.getAttribute("viewBox") !== svg.dataset.full) svg.setAttribute("viewBox", svg.dataset.full);
     resetCounters(svg);
@@ -54,27 +126,19 @@ function fitDiagram(force = false) {
   const pw = svg.clientWidth;
   const ph = svg.clientHeight;
   if (!pw || !ph) return;
-  const rings = [...svg.querySelectorAll("#watch-rings .watch-ring")].map((r) =>
-    ["x", "y", "width", "height"].map((a) => Number(r.getAttribute(a))));
-  const key = JSON.stringify([pw, ph, svg.dataset.full, rings]);
+  const [fx, fy, fw, fh] = fullBox(svg);
+  const [x1, y1, x2, y2] = targetBox(svg);
+  const key = JSON.stringify([pw, ph, svg.dataset.full, x1, y1, x2, y2]);
   if (!force && key === fitKey) return;
   fitKey = key;
-  let [x1, y1, x2, y2] = [fx, fy, fx + fw, fy + fh];
-  if (rings.length) {
-    x1 = Math.min(...rings.map((r) => r[0])) - PAD;
-    y1 = Math.min(...rings.map((r) => r[1])) - PAD;
-    x2 = Math.max(...rings.map((r) => r[0] + r[2])) + PAD;
-    y2 = Math.max(...rings.map((r) => r[1] + r[3])) + PAD;
-  }
   // widen (or heighten) to the element's shape and to MAX_ZOOM, about the rings' centre
-  const scale = Math.min(pw / (x2 - x1), ph / (y2 - y1), MAX_ZOOM);
-  let w = pw / scale;
-  let h = ph / scale;
+  const scale = scaleFor(svg, [x1, y1, x2, y2]);
+  const w = pw / scale;
+  const h = ph / scale;
   const slide = (lo, hi, size, min, max) => {
-    let a = (lo + hi) / 2 - size / 2;
-    if (size <= max - min) a = Math.max(min, Math.min(a, max - size)); // stay on the drawing
-    else a = min - (size - (max - min)) / 2;
-    return a;
+    const a = (lo + hi) / 2 - size / 2;
+    if (size <= max - min) return Math.max(min, Math.min(a, max - size)); // stay on the drawing
+    return min - (size - (max - min)) / 2;
   };
   const x = slide(x1, x2, w, fx, fx + fw);
   const y = slide(y1, y2, h, fy, fy + fh);
@@ -100,17 +164,20 @@ function growCounters(svg, want) {
     const s = shape.getBBox();
     const baseline = Number(text.dataset.y);
     const end = text.getAttribute("text-anchor") === "end";
-    const others = [...g.querySelectorAll("text")].filter((o) => o !== text && !o.closest(".marker.off") && o.getBBox().width);
-    const beside = others.map((o) => o.getBBox()).filter((b) => b.y < t.y + t.height && b.y + b.height > t.y);
-    const above = others.map((o) => o.getBBox()).filter((b) => b.y + b.height <= t.y + 2);
+    // the node's other texts, in diagram units (a tape's markers are translated)
+    const others = [...g.querySelectorAll("text")]
+      .filter((o) => o !== text && !o.closest(".marker.off") && o.getBBox().width)
+      .map((o) => unitBox(svg, o));
+    const beside = others.filter((b) => b.y < t.y + t.height && b.y + b.height > t.y);
+    const above = others.filter((b) => b.y + b.height <= t.y + 2);
     const top = Math.max(s.y, ...above.map((b) => b.y + b.height)) + 1;
     const bottom = s.y + s.height - 3;
     let room;
     if (end) {
       room = t.x + t.width - Math.max(s.x + 10, ...beside.map((b) => b.x + b.width + 10));
     } else {
-      const bar = g.querySelector(".bar-track");
-      const right = bar ? bar.getBBox().x - 8 : s.x + s.width - 10;
+      const bar = g.querySelector(".bar-track"); // hidden in presenter mode: the counter says it
+      const right = bar && bar.getBBox().width && getComputedStyle(bar).display !== "none" ? bar.getBBox().x - 8 : s.x + s.width - 10;
       room = right - t.x;
     }
     const byWidth = (base * room) / t.width;
@@ -121,6 +188,13 @@ function growCounters(svg, want) {
     const descent = ((t.y + t.height - baseline) * size) / base;
     text.setAttribute("y", (bottom - descent).toFixed(1)); // sit on the box's bottom
   }
+}
+
+// An element's box in the diagram's units, its transforms applied.
+function unitBox(svg, el) {
+  const r = el.getBoundingClientRect();
+  const m = svg.getScreenCTM();
+  return { x: (r.left - m.e) / m.a, y: (r.top - m.f) / m.d, width: r.width / m.a, height: r.height / m.d };
 }
 
 function resetCounters(svg) {
@@ -145,7 +219,7 @@ function setPresenting(on) {
     stage.focus({ preventScroll: true });
   }
   window.dispatchEvent(new Event("resize"));
-  fitDiagram(true);
+  relayout(true);
 }
 
 function fullScreen() {
@@ -230,8 +304,20 @@ window.addEventListener(
   true,
 );
 
-window.addEventListener("resize", () => fitDiagram());
-document.body.addEventListener("htmx:afterSettle", () => fitDiagram(true)); // after the rings
+window.addEventListener("resize", () => relayout());
+let layoutPending = false;
+const narrationPanel = $("narration");
+if (narrationPanel) {
+  new MutationObserver(() => {
+    if (layoutPending) return;
+    layoutPending = true;
+    requestAnimationFrame(() => {
+      layoutPending = false;
+      relayout();
+    });
+  }).observe(narrationPanel, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ["hidden"] });
+}
+document.body.addEventListener("htmx:afterSettle", () => relayout(true)); // a redrawn diagram, after its rings
 if (window.ResizeObserver) {
   new ResizeObserver(() => fitDiagram()).observe($("diagram") || document.body);
 }

@@ -9,6 +9,8 @@ labels intersect and how much of the diagram an empty broker band takes.
 
 from __future__ import annotations
 
+from playground.layout import EMPTY_BAND
+
 SPEED = 20.0  # the sandbox's highest speed: steps that play out still end quickly
 MIN_PX = 20.0  # counters and narration, at 1280×720
 
@@ -59,8 +61,11 @@ MEASURE = r"""() => {
   out.rings = rings;
   const px = (el) => parseFloat(getComputedStyle(el).fontSize) * (el.closest('svg') ? scale : 1);
   const min = (els) => els.length ? Math.min(...els.map(px)) : null;
+  const svgBox = svg ? box(svg) : null;
+  // an SVG text counts where it is on screen: inside the diagram's box (the zoom crops)
   const svgVisible = (t) => visible(t) && getComputedStyle(t).display !== 'none' &&
-    !t.closest('.off') && t.textContent.trim() !== '';
+    !t.closest('.off') && t.textContent.trim() !== '' && (() => { const r = box(t);
+      return r.right > svgBox.x && r.x < svgBox.right && r.bottom > svgBox.y && r.y < svgBox.bottom; })();
   out.fonts.count = min([...document.querySelectorAll('#topology .count')].filter(svgVisible));
   out.fonts.offsets = min([...document.querySelectorAll('#topology .offsets')].filter(svgVisible));
   out.fonts.sub = min([...document.querySelectorAll('#topology .node .sub')].filter(svgVisible));
@@ -102,6 +107,7 @@ MEASURE = r"""() => {
       const broker = [...band.classList].find((c) => c !== 'band' && c !== 'kept');
       const nodes = svg.querySelectorAll(`g.node.${broker}`).length;
       out.bands.push({broker, nodes, h: Math.round(band.getBoundingClientRect().height),
+                      units: Number(band.querySelector('.band-bg').getAttribute('height')),
                       share: +(band.getBoundingClientRect().height / total).toFixed(2)});
     }
   }
@@ -170,10 +176,11 @@ def problems(m: dict, fonts: bool = True) -> list[str]:
         out.append(f"{m['watched']} watched nodes but {m['rings']} rings")
     out += [f"overlap: {a} × {b} ({ox}×{oy} px)" for a, b, ox, oy in m["overlaps"]]
     if fonts:
-        for key in ("count", "narration"):
+        for key in ("count", "offsets", "narration", "claims"):
             if m["fonts"].get(key) is not None and m["fonts"][key] < MIN_PX - 0.05:
                 out.append(f"{key} text {m['fonts'][key]:.1f} px < {MIN_PX}")
     for band in m["bands"]:
-        if band["nodes"] == 0 and band["share"] > 0.12:
-            out.append(f"empty {band['broker']} band takes {band['share']:.0%} of the diagram")
+        if band["nodes"] == 0 and band["units"] > EMPTY_BAND:
+            out.append(f"empty {band['broker']} band not collapsed: {band['units']} units tall, "
+                       f"{band['share']:.0%} of the diagram")  # fmt: skip
     return out
