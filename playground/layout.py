@@ -102,6 +102,11 @@ class Edge:
     kept: bool = False
     title: str = ""  # the whole label when `label` is cut
 
+    @property
+    def lines(self) -> list[str]:
+        """The label's lines (a headers binding has one per argument)."""
+        return self.label.split("\n") if self.label else []
+
 
 @dataclass
 class Band:
@@ -254,9 +259,11 @@ def point_at(points: list[tuple[float, float]], t: float) -> tuple[float, float]
 
 
 def label_box(text: str, x: float, baseline: float) -> Box:
-    """Where a centred edge label's text lies (a little larger than the glyphs)."""
-    half = (len(text) * LABEL_CHAR) / 2 + 3
-    return (x - half, baseline - 16, x + half, baseline + 6)
+    """Where a centred edge label's text lies (a little larger than the glyphs); a label
+    of several lines (a headers binding's arguments) has its first baseline there."""
+    lines = text.split("\n")
+    half = (max(len(line) for line in lines) * LABEL_CHAR) / 2 + 3
+    return (x - half, baseline - 16, x + half, baseline + 6 + LABEL_H * (len(lines) - 1))
 
 
 def _hits(a: Box, b: Box) -> float:
@@ -287,9 +294,11 @@ def place_labels(edges: list[Edge], nodes: list[Node], band: Band) -> None:
         src, dst = by_id.get(e.source), by_id.get(e.target)
         room = abs(dst.x - src.right) if src and dst and dst.x > src.right else 150.0
         chars = max(LABEL_MIN_CHARS, int((room - 10) // LABEL_CHAR))
-        e.label = short(e.title, chars)
+        e.label = "\n".join(short(line, chars) for line in e.title.split("\n"))
         if e.label == e.title:
             e.title = ""
+        else:
+            e.title = e.title.replace("\n", " ")
         points = path_points(e.d)
         best: tuple[float, float, float] | None = None
         for t in LABEL_TS:
@@ -489,9 +498,9 @@ def layout_amqp(
 
 def _binding_label(b: dict) -> str:
     args = {k: v for k, v in (b.get("arguments") or {}).items() if k != "x-match"}
-    if args:
+    if args:  # one line each: "all:", "format=pdf", "type=report" fit between two columns
         match = (b.get("arguments") or {}).get("x-match", "all")
-        return f"{match}: " + ",".join(f"{k}={v}" for k, v in args.items())
+        return "\n".join([f"{match}:", *(f"{k}={v}" for k, v in args.items())])
     return b.get("routing_key", "")
 
 
@@ -535,7 +544,8 @@ def _topic_nodes(t: dict) -> list[Node]:
     parts = t.get("partitions", [])
     h = TOPIC_HEADER + PARTITION_ROW * max(1, len(parts)) + 8
     configs = t.get("configs") or {}
-    bits = [f"{len(parts)} partitions", f"rf {t.get('replication_factor', 1)}"]
+    count = f"{len(parts)} partition" + ("" if len(parts) == 1 else "s")
+    bits = [count, f"rf {t.get('replication_factor', 1)}"]
     if configs.get("cleanup.policy", "delete") != "delete":
         bits.append(str(configs["cleanup.policy"]))
     retention = configs.get("retention.ms")

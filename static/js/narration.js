@@ -151,11 +151,12 @@ function drawRings(force = false) {
     g.classList.add("watched");
     const box = g.getBBox();
     const ring = document.createElementNS(SVG, "rect");
+    const m = g.dataset.kind === "partition" ? 4 : 9; // a tape's ring stays inside its topic
     ring.setAttribute("class", "watch-ring");
-    ring.setAttribute("x", String(box.x - 9));
-    ring.setAttribute("y", String(box.y - 9));
-    ring.setAttribute("width", String(box.width + 18));
-    ring.setAttribute("height", String(box.height + 18));
+    ring.setAttribute("x", String(box.x - m));
+    ring.setAttribute("y", String(box.y - m));
+    ring.setAttribute("width", String(box.width + 2 * m));
+    ring.setAttribute("height", String(box.height + 2 * m));
     ring.setAttribute("rx", "16");
     // The tag sits on the ring's top line, inside its right end: above it there is only
     // the gap to the box above (22 units), which a tag once covered.

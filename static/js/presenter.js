@@ -18,7 +18,8 @@ const $ = (id) => document.getElementById(id);
 const body = document.body;
 const toggle = $("present-toggle");
 const help = $("help");
-const MAX_ZOOM = 1.5; // screen px per diagram unit, at most
+const MAX_ZOOM = 1.25; // screen px per diagram unit, at most: closer cuts the neighbours off
+const READABLE = 1.0; // a zoom at which the counters are 20 px without growing much
 const PAD = 12; // diagram units around the rings (and their tags)
 const COUNTER_PX = 20.5;
 let latest = null;
@@ -48,12 +49,20 @@ function targetBox(svg) {
   const [fx, fy, fw, fh] = fullBox(svg);
   const marks = [...svg.querySelectorAll("#watch-rings .watch-ring, #watch-rings .watch-tag")].map((r) => r.getBBox());
   if (!marks.length) return [fx, fy, fx + fw, fy + fh];
-  return [
+  const box = [
     Math.min(...marks.map((b) => b.x)) - PAD,
     Math.min(...marks.map((b) => b.y)) - PAD,
     Math.max(...marks.map((b) => b.x + b.width)) + PAD,
     Math.max(...marks.map((b) => b.y + b.height)) + PAD,
-  ].map(Math.round);
+  ];
+  // the column heads just above the rings come along (not cut in half at the top)
+  for (const head of svg.querySelectorAll(".col-head")) {
+    const b = head.getBBox();
+    if (b.y + b.height <= box[1] + 4 && box[1] - b.y < 44 && b.x < box[2] && b.x + b.width > box[0]) {
+      box[1] = Math.min(box[1], b.y - 4);
+    }
+  }
+  return box.map(Math.round);
 }
 
 function scaleFor(svg, [x1, y1, x2, y2]) {
@@ -65,8 +74,8 @@ function scaleFor(svg, [x1, y1, x2, y2]) {
 // Two arrangements of a narrated step: "side" (the narration a column at the left, as
 // narrow as lets its words, claims and buttons fit: NARR_MIN to NARR_MAX of the width) and
 // "stacked" (the diagram across the whole width, the narration in two columns under it).
-// The one whose zoom shows the rings larger wins; side unless stacked is clearly larger,
-// so a run of steps does not flip for a few pixels.
+// Side, unless its zoom is below READABLE and stacked shows the rings larger (so a run
+// of steps does not flip between the two for a few pixels).
 const NARR_MIN = 30;
 const NARR_MAX = 46;
 function narrationFits(panel) {
@@ -95,7 +104,7 @@ function arrange() {
   const side = narrationFits(panel) ? scaleFor(svg, target) : 0;
   body.classList.add("stacked");
   const stacked = narrationFits(panel) ? scaleFor(svg, target) : 0;
-  if (side * 1.03 >= stacked) body.classList.remove("stacked");
+  if (side >= READABLE || side * 1.03 >= stacked) body.classList.remove("stacked");
   fitDiagram(true);
 }
 
