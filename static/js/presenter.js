@@ -129,6 +129,7 @@ function fitDiagram(force = false) {
   if (!body.classList.contains("presenting")) {
     if (svg.getAttribute("viewBox") !== svg.dataset.full) svg.setAttribute("viewBox", svg.dataset.full);
     resetCounters(svg);
+    for (const t of svg.querySelectorAll(".band text.cut")) t.classList.remove("cut");
     fitKey = "";
     return;
   }
@@ -149,8 +150,33 @@ function fitDiagram(force = false) {
     if (size <= max - min) return Math.max(min, Math.min(a, max - size)); // stay on the drawing
     return min - (size - (max - min)) / 2;
   };
-  const x = slide(x1, x2, w, fx, fx + fw);
-  const y = slide(y1, y2, h, fy, fy + fh);
+  let x = slide(x1, x2, w, fx, fx + fw);
+  let y = slide(y1, y2, h, fy, fy + fh);
+  // a band's words cut in half by an edge: take them in, or leave them out, where the
+  // rings still fit
+  const words = svg.querySelectorAll(".band-title, .band-sub, .band-kept, .col-head, .band .hint");
+  for (const t of words) {
+    const b = t.getBBox();
+    const fit = (at, lo, hi, size, a1, a2) => {
+      for (const edge of [at, at + size]) {
+        if (!(lo < edge && hi > edge)) continue;
+        for (const move of edge === at ? [lo - at, hi - at] : [hi - edge, lo - edge]) {
+          if (a1 >= at + move && a2 <= at + move + size) return at + move;
+        }
+      }
+      return at;
+    };
+    y = fit(y, b.y, b.y + b.height, h, y1, y2);
+    x = fit(x, b.x, b.x + b.width, w, x1, x2);
+  }
+  // those still cut (wider than the room to move) are left out rather than shown as
+  // half a word ("urier", "e · gone once acked")
+  for (const t of words) {
+    const b = t.getBBox();
+    const cut = b.x < x || b.x + b.width > x + w || b.y < y || b.y + b.height > y + h;
+    const out = b.x + b.width <= x || b.x >= x + w || b.y + b.height <= y || b.y >= y + h;
+    t.classList.toggle("cut", cut && !out);
+  }
   svg.setAttribute("viewBox", [x, y, w, h].map((v) => v.toFixed(1)).join(" "));
   svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
   growCounters(svg, COUNTER_PX / scale);
