@@ -730,7 +730,7 @@ def _member_node(m: dict, g: dict, colour: int) -> Node:
     return Node(
         "m:" + m["member"],
         "member",
-        short(m["member"], 14),
+        short(m["member"], 13),  # a wider name ran past the box
         m["member"],
         x,
         0,

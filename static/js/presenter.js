@@ -10,7 +10,7 @@
 // diagram's shape, never closer than MAX_ZOOM; with nothing ringed, the whole diagram.
 // The narration goes beside the diagram or under it, whichever shows the rings larger
 // (`arrange`).
-// Counters then grow to COUNTER_PX on screen where their boxes leave room (`growCounters`).
+// Counters then grow to counterPx() on screen where their boxes leave room (`growCounters`).
 import { onControl, positionOf, stepBack } from "./controls.js";
 
 const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20];
@@ -21,7 +21,9 @@ const help = $("help");
 const MAX_ZOOM = 1.25; // screen px per diagram unit, at most: closer cuts the neighbours off
 const READABLE = 1.0; // a zoom at which the counters are 20 px without growing much
 const PAD = 12; // diagram units around the rings (and their tags)
-const COUNTER_PX = 20.5;
+// counters on screen: 20.5 px at 1280 px wide, growing with the screen like the narration
+// (presenter.css --nf): 27 px at 1920
+const counterPx = () => Math.min(28, Math.max(20.5, 0.014 * window.innerWidth));
 let latest = null;
 let helpReturn = null;
 let fitKey = "";
@@ -34,7 +36,7 @@ document.addEventListener("bp:frame", (event) => {
   const svg = $("topology");
   if (svg && fitKey && performance.now() - grownAt > 500) {
     grownAt = performance.now();
-    requestAnimationFrame(() => growCounters(svg, COUNTER_PX / svg.getScreenCTM().a));
+    requestAnimationFrame(() => growCounters(svg, counterPx() / svg.getScreenCTM().a));
   }
 });
 
@@ -179,10 +181,10 @@ function fitDiagram(force = false) {
   }
   svg.setAttribute("viewBox", [x, y, w, h].map((v) => v.toFixed(1)).join(" "));
   svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
-  growCounters(svg, COUNTER_PX / scale);
+  growCounters(svg, counterPx() / scale);
 }
 
-// Each counter as large as `want` diagram units (COUNTER_PX on screen), or as large as
+// Each counter as large as `want` diagram units (counterPx() on screen), or as large as
 // its box leaves room for: right up to the box's edge (or the queue's bar, or the lag
 // beside a group's state), down to the box's bottom, above it the texts it sits under.
 function growCounters(svg, want) {

@@ -88,6 +88,7 @@ def problems(m: dict, fonts: bool = True) -> list[str]:
     if m["rings"] < m["watched"]:
         out.append(f"{m['watched']} watched nodes but {m['rings']} rings")
     out += [f"overlap: {a} × {b} ({ox}×{oy} px)" for a, b, ox, oy in m["overlaps"]]
+    out += [f"spill: {s}" for s in m["spills"]]
     if fonts:
         for key in ("count", "offsets", "narration", "claims"):
             if m["fonts"].get(key) is not None and m["fonts"][key] < MIN_PX - 0.05:

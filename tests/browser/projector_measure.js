@@ -67,6 +67,19 @@
     const oy = Math.min(a.bottom, b.bottom) - Math.max(a.y, b.y);
     if (ox > 1 && oy > 1) out.overlaps.push([name(texts[i]), name(texts[j]), Math.round(ox), Math.round(oy)]);
   }
+  // a node's words stay inside its box (a grown counter, a long name)
+  out.spills = [];
+  if (svg) for (const g of svg.querySelectorAll('g.node')) {
+    const shape = g.querySelector('.shape, .tape-hit');
+    if (!shape) continue;
+    const s = box(shape);
+    for (const t of g.querySelectorAll(':scope > text')) {
+      if (!svgVisible(t)) continue;
+      const r = box(t);
+      const by = Math.max(s.x - r.x, r.right - s.right);
+      if (by > 1) out.spills.push(`${name(t)} past its box by ${Math.round(by)} px`);
+    }
+  }
   // a watch tag must not sit on another node's box
   for (const tag of document.querySelectorAll('#watch-rings .watch-tag')) {
     const t = box(tag);
