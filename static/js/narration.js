@@ -165,7 +165,8 @@ function drawRings(force = false) {
     tag.dataset.for = g.dataset.node;
     if (g.dataset.kind === "partition") {
       // tapes lie 8 units apart inside their topic: the tag goes right of the topic box
-      const topic = g.parentNode.querySelector(`g.node[data-node="t:${CSS.escape(g.dataset.node.split(":").slice(1, -1).join(":"))}"] .shape`);
+      const name = g.dataset.node.split(":").slice(1, -1).join(":");
+      const topic = g.parentNode.querySelector(`g.node[data-node="t:${CSS.escape(name)}"] .shape`);
       const right = topic ? topic.getBBox().x + topic.getBBox().width : box.x + box.width;
       tag.setAttribute("x", String(right + 14));
       tag.setAttribute("y", String(box.y + box.height / 2 - 8));

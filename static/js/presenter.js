@@ -49,7 +49,8 @@ function fullBox(svg) {
 // What the zoom must show: the rings and their tags, or with none the whole diagram.
 function targetBox(svg) {
   const [fx, fy, fw, fh] = fullBox(svg);
-  const marks = [...svg.querySelectorAll("#watch-rings .watch-ring, #watch-rings .watch-tag")].map((r) => r.getBBox());
+  const marks = [...svg.querySelectorAll("#watch-rings .watch-ring, #watch-rings .watch-tag")]
+    .map((r) => r.getBBox());
   if (!marks.length) return [fx, fy, fx + fw, fy + fh];
   const box = [
     Math.min(...marks.map((b) => b.x)) - PAD,
@@ -114,9 +115,14 @@ function arrange() {
 let layoutKey = "";
 function relayout(force = false) {
   const svg = $("topology");
-  const words = ["narr-step-title", "narr-text", "narr-watch-line", "narr-note", "narr-claims", "narr-playing"]
-    .map((id) => { const el = $(id); return el ? `${el.hidden}|${id === "narr-playing" ? "" : el.textContent}` : ""; });
-  const rings = svg ? [...svg.querySelectorAll("#watch-rings .watch-ring")].map((r) => r.getAttribute("x") + "," + r.getAttribute("y")) : [];
+  const ids = ["narr-step-title", "narr-text", "narr-watch-line", "narr-note", "narr-claims", "narr-playing"];
+  const words = ids.map((id) => {
+    const el = $(id);
+    return el ? `${el.hidden}|${id === "narr-playing" ? "" : el.textContent}` : "";
+  });
+  const rings = svg
+    ? [...svg.querySelectorAll("#watch-rings .watch-ring")].map((r) => `${r.getAttribute("x")},${r.getAttribute("y")}`)
+    : [];
   const key = JSON.stringify([window.innerWidth, window.innerHeight, body.classList.contains("presenting"),
     $("narration")?.hidden, svg?.dataset.full, rings, words]);
   if (!force && key === layoutKey) return;
@@ -214,7 +220,8 @@ function growCounters(svg, want) {
       room = t.x + t.width - Math.max(s.x + 10, ...beside.map((b) => b.x + b.width + 10));
     } else {
       const bar = g.querySelector(".bar-track"); // hidden in presenter mode: the counter says it
-      const right = bar && bar.getBBox().width && getComputedStyle(bar).display !== "none" ? bar.getBBox().x - 8 : s.x + s.width - 10;
+      const shown = bar && getComputedStyle(bar).display !== "none";
+      const right = shown ? bar.getBBox().x - 8 : s.x + s.width - 10;
       room = right - t.x;
     }
     const byWidth = (base * room) / t.width;
@@ -352,7 +359,9 @@ if (narrationPanel) {
       layoutPending = false;
       relayout();
     });
-  }).observe(narrationPanel, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ["hidden"] });
+  }).observe(narrationPanel, {
+    childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ["hidden"],
+  });
 }
 document.body.addEventListener("htmx:afterSettle", () => relayout(true)); // a redrawn diagram, after its rings
 if (window.ResizeObserver) {
