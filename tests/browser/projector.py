@@ -21,7 +21,6 @@ MIN_PX = 20.0  # counters and narration, at 1280×720
 # They are held to FLOOR_PX instead; once one reads 20 px, the test says to strike it out.
 WIDE_STEPS = {
     ("courier-and-pickup-board", 4): "rings a topic, a group and a queue: both bands",
-    ("slow-consumer-lag", 1): "rings producer, topic and group: the band's whole width",
     ("orchestration-and-choreography", 1): "rings exchange to consumers and a topic",
     ("orchestration-and-choreography", 2): "rings a queue, its consumer and a topic",
 }
