@@ -1,5 +1,6 @@
 # Broker Playground. `make run` serves the app on the embedded simulator;
-# `make test` runs the tests. Both set up .venv on first use.
+# `make test` runs the tests; `make shots` photographs every scenario's every step in
+# presenter mode (1280×720 and 1920×1080) into artifacts/shots/. They set up .venv first.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test bench services services-stop lint format
+.PHONY: install run test bench shots services services-stop lint format
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -27,6 +28,11 @@ test: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# The app on the simulator (its own throwaway database, a free port) and Chromium
+# (/usr/bin/chromium): a screenshot per step and size, what was measured in measure.json.
+shots: install
+	$(BIN)/python scripts/shots.py --out artifacts/shots
 
 services:
 	bash scripts/services.sh start

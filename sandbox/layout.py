@@ -9,8 +9,14 @@ label); the browser only animates. Two bands, one per broker, in columns:
     RabbitMQ:  producers → exchanges → queues → consumers
     Kafka:     producers → topics (one tape per partition) → groups → members
 
+A band with nothing in it collapses to one line (its title and what to add), so a
+Kafka-only scenario does not spend half the diagram on an empty RabbitMQ band. Edge labels
+are placed where they cross no node and no other label (`place_labels`), cut to what
+fits between their columns (the full text is the label's tooltip).
+
 Leaves out automatic crossing minimisation beyond ordering each column by its
-upstream neighbour, and very large topologies (they simply grow taller).
+upstream neighbour, and very large topologies (they simply grow taller; presenter mode
+zooms to what a step rings, static/js/presenter.js).
 """
 
 from __future__ import annotations
@@ -19,13 +25,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WIDTH = 1500
-BAND_TOP = 84  # room for the band title and column heads
+BAND_TOP = 92  # room for the band title, column heads and a watch tag under them
 BAND_BOTTOM = 28
 GAP = 22  # between nodes in a column
 TAPE_CELLS = 16  # offsets shown per partition tape
-PARTITION_ROW = 80
+PARTITION_ROW = 92  # a tape: its cells, the groups' markers under them, its offsets
 TOPIC_HEADER = 66
 GROUP_COLOURS = 6  # .group-0 … .group-5 in app.css
+EMPTY_BAND = 64  # a band with no nodes: one line, its title and its hint
+LABEL_CHAR = 10.8  # .edge-label: 18px monospace, 0.6 em a character
+LABEL_H = 22  # its box: from 16 above the baseline to 6 below
+LABEL_MIN_CHARS = 8
 
 # x and width of each column, per band
 AMQP_COLUMNS = {
@@ -40,13 +50,13 @@ KAFKA_COLUMNS = {
     "group": (990, 230),
     "member": (1270, 206),
 }
-HEIGHTS = {
+HEIGHTS = {  # room under the counters' line for them to grow in presenter mode
     "producer": 66,
     "exchange": 68,
-    "queue": 92,
-    "consumer": 88,
-    "group": 104,
-    "member": 88,
+    "queue": 98,
+    "consumer": 94,
+    "group": 128,  # its state on a line of its own: "PreparingRebalance" once hid the lag
+    "member": 94,
 }
 PREDEFINED_EXCHANGES = ("", "amq.")
 
@@ -87,9 +97,15 @@ class Edge:
     d: str
     label: str = ""
     label_x: float = 0.0
-    label_y: float = 0.0
+    label_y: float = 0.0  # the label's baseline
     broker: str = "amqp"
     kept: bool = False
+    title: str = ""  # the whole label when `label` is cut
+
+    @property
+    def lines(self) -> list[str]:
+        """The label's lines (a headers binding has one per argument)."""
+        return self.label.split("\n") if self.label else []
 
 
 @dataclass
@@ -104,16 +120,20 @@ class Band:
     kept: str = ""  # where this kept half runs, e.g. "the simulator or real Kafka"
 
     @property
+    def empty(self) -> bool:
+        return self.h <= EMPTY_BAND
+
+    @property
     def title_y(self) -> float:
         return self.y + 40
 
     @property
     def head_y(self) -> float:
-        return self.y + BAND_TOP - 14
+        return self.y + 70
 
     @property
     def hint_y(self) -> float:
-        return self.y + BAND_TOP + 70
+        return self.title_y if self.empty else self.y + BAND_TOP + 70
 
 
 @dataclass
@@ -194,7 +214,7 @@ def link(src: Node, dst: Node, kind: str, label: str = "") -> Edge:
         d, lx, ly = loop_right(src.right, src.cy, dst.cy)
     else:
         d, lx, ly = curve(src.right, src.cy, dst.x, dst.cy)
-    return Edge(src.id, dst.id, kind, d, short(label, 24), lx, ly, src.broker)
+    return Edge(src.id, dst.id, kind, d, label, lx, ly - 6, src.broker, title=label)
 
 
 def stack(nodes: list[Node], top: float, height: float) -> None:
@@ -219,6 +239,82 @@ def _order_by(items: list[str], upstream: dict[str, list[str]], order: list[str]
         return (min(ups) if ups else len(order), items.index(item))
 
     return sorted(items, key=key)
+
+
+# -- edge labels -----------------------------------------------------------------------
+
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2
+
+
+def path_points(d: str) -> list[tuple[float, float]]:
+    """The four points of a path `bezier` wrote: "M x y C x y x y x y"."""
+    nums = [float(v) for v in d.replace("M", " ").replace("C", " ").split()]
+    return list(zip(nums[::2], nums[1::2], strict=True))
+
+
+def point_at(points: list[tuple[float, float]], t: float) -> tuple[float, float]:
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points
+    a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3
+    return a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3
+
+
+def label_box(text: str, x: float, baseline: float) -> Box:
+    """Where a centred edge label's text lies (a little larger than the glyphs); a label
+    of several lines (a headers binding's arguments) has its first baseline there."""
+    lines = text.split("\n")
+    half = (max(len(line) for line in lines) * LABEL_CHAR) / 2 + 3
+    return (x - half, baseline - 16, x + half, baseline + 6 + LABEL_H * (len(lines) - 1))
+
+
+def _hits(a: Box, b: Box) -> float:
+    """How much two boxes overlap (area; 0 when apart)."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+LABEL_TS = (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82)
+
+
+def place_labels(edges: list[Edge], nodes: list[Node], band: Band) -> None:
+    """Put each edge's label on its curve where it hides no node and no other label.
+
+    A label is first cut to the room between its ends (so it fits between two columns),
+    then tried at points along its curve from the middle outwards, and 8 units above
+    or below each; the first spot that touches nothing wins, else the one that touches
+    least. Labels placed earlier are obstacles for the later ones.
+    """
+    blocked: list[Box] = [(n.x, n.y, n.right, n.y + n.h) for n in nodes if n.kind != "partition"]
+    blocked += [(x - 70, band.head_y - 16, x + 70, band.head_y + 4) for x, _ in band.headers]
+    blocked.append((0, band.y, 400, band.y + 52))  # the band's title
+    by_id = {n.id: n for n in nodes}
+    for e in edges:
+        if not e.title:
+            continue
+        src, dst = by_id.get(e.source), by_id.get(e.target)
+        room = abs(dst.x - src.right) if src and dst and dst.x > src.right else 150.0
+        chars = max(LABEL_MIN_CHARS, int((room - 10) // LABEL_CHAR))
+        e.label = "\n".join(short(line, chars) for line in e.title.split("\n"))
+        if e.label == e.title:
+            e.title = ""
+        else:
+            e.title = e.title.replace("\n", " ")
+        points = path_points(e.d)
+        best: tuple[float, float, float] | None = None
+        for t in LABEL_TS:
+            x, y = point_at(points, t)
+            for dy in (-6, 16, -16, 26):
+                box = label_box(e.label, x, y + dy)
+                cost = sum(_hits(box, b) for b in blocked)
+                if best is None or cost < best[0]:
+                    best = (cost, x, y + dy)
+                if cost == 0:
+                    break
+            if best and best[0] == 0:
+                break
+        assert best is not None
+        _, e.label_x, e.label_y = best
+        blocked.append(label_box(e.label, e.label_x, e.label_y))
 
 
 # -- RabbitMQ ------------------------------------------------------------------------
@@ -383,7 +479,7 @@ def layout_amqp(
         "RabbitMQ — the courier",
         "push · one copy per queue · gone once acked",
         top,
-        BAND_TOP + height + BAND_BOTTOM,
+        BAND_TOP + height + BAND_BOTTOM if nodes else EMPTY_BAND,
         "" if nodes else "Empty. Add an exchange, a queue and a binding from the Build panel.",
         [
             (x + w / 2, name)
@@ -392,16 +488,19 @@ def layout_amqp(
                 AMQP_COLUMNS.values(),
                 strict=True,
             )
-        ],
+        ]
+        if nodes
+        else [],
     )
+    place_labels(edges, nodes, band)
     return band, nodes, edges
 
 
 def _binding_label(b: dict) -> str:
     args = {k: v for k, v in (b.get("arguments") or {}).items() if k != "x-match"}
-    if args:
+    if args:  # one line each: "all:", "format=pdf", "type=report" fit between two columns
         match = (b.get("arguments") or {}).get("x-match", "all")
-        return f"{match}: " + ",".join(f"{k}={v}" for k, v in args.items())
+        return "\n".join([f"{match}:", *(f"{k}={v}" for k, v in args.items())])
     return b.get("routing_key", "")
 
 
@@ -445,7 +544,8 @@ def _topic_nodes(t: dict) -> list[Node]:
     parts = t.get("partitions", [])
     h = TOPIC_HEADER + PARTITION_ROW * max(1, len(parts)) + 8
     configs = t.get("configs") or {}
-    bits = [f"{len(parts)} partitions", f"rf {t.get('replication_factor', 1)}"]
+    count = f"{len(parts)} partition" + ("" if len(parts) == 1 else "s")
+    bits = [count, f"rf {t.get('replication_factor', 1)}"]
     if configs.get("cleanup.policy", "delete") != "delete":
         bits.append(str(configs["cleanup.policy"]))
     retention = configs.get("retention.ms")
@@ -585,7 +685,7 @@ def layout_kafka(
         "Kafka — the pickup board",
         "pull · records stay · every group reads at its own pace",
         top,
-        BAND_TOP + height + BAND_BOTTOM,
+        BAND_TOP + height + BAND_BOTTOM if nodes else EMPTY_BAND,
         "" if nodes else "Empty. Add a topic and a consumer group from the Build panel.",
         [
             (x + w / 2, name)
@@ -594,8 +694,11 @@ def layout_kafka(
                 KAFKA_COLUMNS.values(),
                 strict=True,
             )
-        ],
+        ]
+        if nodes
+        else [],
     )
+    place_labels(edges, nodes, band)
     return band, nodes, edges
 
 
@@ -627,7 +730,7 @@ def _member_node(m: dict, g: dict, colour: int) -> Node:
     return Node(
         "m:" + m["member"],
         "member",
-        short(m["member"], 14),
+        short(m["member"], 13),  # a wider name ran past the box
         m["member"],
         x,
         0,

@@ -135,18 +135,31 @@ export class Counters {
       const cells = Math.max(0, Math.min(TAPE_CELLS, offset - first));
       shown.push({ marker, x: tape.x + cells * cellW });
     }
-    // Labels side by side, never on top of each other, even when groups share an offset.
+    // Labels side by side, never on top of each other, even when groups share an offset,
+    // and never past the tape's end (a group that caught up): those go left of their mark.
     shown.sort((a, b) => a.x - b.x);
+    const end = tape.x + tape.w;
+    const width = (label) => 8.5 * label.textContent.length;
     let free = -Infinity;
+    const flipped = [];
     for (const { marker, x } of shown) {
       marker.setAttribute("transform", `translate(${x.toFixed(1)} ${marker.dataset.y})`);
       const label = marker.querySelector("text");
       const dx = Math.max(10, free - x);
-      if (label) {
+      if (label && x + dx + width(label) > end) flipped.push({ label, x });
+      else if (label) {
+        label.removeAttribute("text-anchor");
         label.setAttribute("x", dx.toFixed(1));
-        free = x + dx + 8.5 * label.textContent.length + 8;
+        free = x + dx + width(label) + 8;
       }
       marker.classList.remove("off");
+    }
+    let left = Infinity; // right to left, each label ending before the one right of it
+    for (const { label, x } of flipped.reverse()) {
+      const dx = Math.min(-10, left - x);
+      label.setAttribute("text-anchor", "end");
+      label.setAttribute("x", dx.toFixed(1));
+      left = x + dx - width(label) - 8;
     }
   }
 }

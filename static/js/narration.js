@@ -151,17 +151,30 @@ function drawRings(force = false) {
     g.classList.add("watched");
     const box = g.getBBox();
     const ring = document.createElementNS(SVG, "rect");
+    const m = g.dataset.kind === "partition" ? 4 : 9; // a tape's ring stays inside its topic
     ring.setAttribute("class", "watch-ring");
-    ring.setAttribute("x", String(box.x - 9));
-    ring.setAttribute("y", String(box.y - 9));
-    ring.setAttribute("width", String(box.width + 18));
-    ring.setAttribute("height", String(box.height + 18));
+    ring.setAttribute("x", String(box.x - m));
+    ring.setAttribute("y", String(box.y - m));
+    ring.setAttribute("width", String(box.width + 2 * m));
+    ring.setAttribute("height", String(box.height + 2 * m));
     ring.setAttribute("rx", "16");
+    // The tag sits on the ring's top line, inside its right end: above it there is only
+    // the gap to the box above (22 units), which a tag once covered.
     const tag = document.createElementNS(SVG, "text");
     tag.setAttribute("class", "watch-tag");
-    tag.setAttribute("x", String(box.x + box.width + 6));
-    tag.setAttribute("y", String(box.y - 12));
-    tag.setAttribute("text-anchor", "end");
+    tag.dataset.for = g.dataset.node;
+    if (g.dataset.kind === "partition") {
+      // tapes lie 8 units apart inside their topic: the tag goes right of the topic box
+      const name = g.dataset.node.split(":").slice(1, -1).join(":");
+      const topic = g.parentNode.querySelector(`g.node[data-node="t:${CSS.escape(name)}"] .shape`);
+      const right = topic ? topic.getBBox().x + topic.getBBox().width : box.x + box.width;
+      tag.setAttribute("x", String(right + 14));
+      tag.setAttribute("y", String(box.y + box.height / 2 - 8));
+    } else {
+      tag.setAttribute("x", String(box.x + box.width - 10));
+      tag.setAttribute("y", String(box.y + 2));
+      tag.setAttribute("text-anchor", "end");
+    }
     tag.textContent = "◎ watch";
     layer.append(ring, tag);
   }
