@@ -71,7 +71,7 @@ def main() -> int:
     django.setup()
     from playwright.sync_api import sync_playwright
 
-    from playground.scenarios import list_scenarios, load
+    from sandbox.scenarios import list_scenarios, load
 
     slugs = args.only or [m["slug"] for m in list_scenarios()]
     t0 = time.monotonic()

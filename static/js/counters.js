@@ -1,6 +1,6 @@
 // Live numbers on the diagram and the details panel: queue depth, consumer state,
 // partition tapes (log start, high watermark, log end) and each group's committed offset.
-const TAPE_CELLS = 16; // the same window as playground/layout.py's tape_window
+const TAPE_CELLS = 16; // the same window as sandbox/layout.py's tape_window
 const DOWN = new Set(["crashed", "cancelled", "stopped", "dead", "lost"]);
 
 export function tapeWindow(logStart, highWatermark, logEnd) {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playground.layout import EMPTY_BAND
+from sandbox.layout import EMPTY_BAND
 
 SPEED = 20.0  # the sandbox's highest speed: steps that play out still end quickly
 MIN_PX = 20.0  # counters and narration, at 1280×720

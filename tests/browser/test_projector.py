@@ -2,18 +2,18 @@
 
 At 1280×720 (a classroom projector), after each step has played and its claims are judged:
 the document does not scroll; the narration, every claim, Next and every ringed element
-(ring and "◎ watch" tag) lie inside the viewport, not covered; the counters on the
-diagram's boxes (queue, consumer, group, member counters, partition offsets) and the
-narration are at least 20 px on screen; no two SVG text labels intersect, nor a watch tag
-another box, nor a node's words run past its box; an empty broker band is collapsed. The same diagram outside presenter mode
-has no intersecting labels either. At 1366×768 and 1920×1080 the first step fits too.
-The start of a scenario (nothing ringed yet, the whole topology as an overview) must fit
-and be free of overlaps, but is not held to the 20 px rule; nor are the WIDE_STEPS (see
-tests/browser/projector.py), which are held to FLOOR_PX.
+(ring and "◎ watch" tag) lie inside the viewport, not covered; the counters on the diagram's
+boxes (queue, consumer, group, member counters, partition offsets) and the narration are at
+least 20 px on screen; no two SVG text labels intersect, nor a watch tag another box, nor a
+node's words run past its box; an empty broker band is collapsed. The same diagram outside
+presenter mode has no intersecting labels either. At 1366×768 and 1920×1080 the first step
+fits too. The start of a scenario (nothing ringed yet, the whole topology as an overview)
+must fit and be free of overlaps, but is not held to the 20 px rule; nor are the WIDE_STEPS
+(see tests/browser/projector.py), which are held to FLOOR_PX.
 
-Every scenario from playground.scenarios.list_scenarios is covered, so a new one is by
-itself. The measuring is tests/browser/projector.py (shared with `make shots`); the
-numbers go to artifacts/browser/projector.json.
+Every scenario from sandbox.scenarios.list_scenarios is covered, so a new one is by itself.
+The measuring is tests/browser/projector.py (shared with `make shots`); the numbers go to
+artifacts/browser/projector.json.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import json
 
 import pytest
 
-from playground.scenarios import list_scenarios, load
+from sandbox.scenarios import list_scenarios, load
 from tests.browser.conftest import SHOTS
 from tests.browser.projector import (
     FLOOR_PX,
