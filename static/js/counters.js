@@ -97,6 +97,9 @@ export class Counters {
       // committed yet counts from its log start (frames.group_lag, the claims agree)
       this.set(id, "lag", (g.offsets || []).length ? groupLag(g) : "–");
       this.set(id, "state", g.state ?? "");
+      // the box's second line as sandbox/layout.py's _group_node and _member_node write it,
+      // kept live: a rebalance after the page was drawn moves partitions and the generation
+      this.set(id, "sub", `${g.assignor || "range"} · gen ${g.generation ?? 0}`);
       const node = this.nodes.get(id);
       if (node) node.classList.toggle("lagging", groupLag(g) > 0);
       for (const o of g.offsets || []) {
@@ -105,6 +108,8 @@ export class Counters {
       for (const m of g.members || []) {
         this.set("m:" + m.member, "state", m.state ?? "");
         this.set("m:" + m.member, "processed", m.processed ?? 0);
+        const parts = (m.assignment || []).map((tp) => "P" + tp[1]);
+        this.set("m:" + m.member, "sub", parts.length ? parts.join(",") : "idle");
         this.state("m:" + m.member, m.state);
       }
     }

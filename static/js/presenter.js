@@ -145,21 +145,50 @@ function fitDiagram(force = false) {
   const ph = svg.clientHeight;
   if (!pw || !ph) return;
   const [fx, fy, fw, fh] = fullBox(svg);
-  const [x1, y1, x2, y2] = targetBox(svg);
-  const key = JSON.stringify([pw, ph, svg.dataset.full, x1, y1, x2, y2]);
+  const rings = targetBox(svg);
+  const key = JSON.stringify([pw, ph, svg.dataset.full, rings]);
   if (!force && key === fitKey) return;
   fitKey = key;
-  // widen (or heighten) to the element's shape and to MAX_ZOOM, about the rings' centre
-  const scale = scaleFor(svg, [x1, y1, x2, y2]);
-  const w = pw / scale;
-  const h = ph / scale;
+  // widen (or heighten) to the element's shape and to MAX_ZOOM, about the rings' centre;
+  // then take in whole the boxes that view would cut (a member's name cut to "dashboard"
+  // hides which member it is), as long as the counters stay as large (zoom >= floor)
   const slide = (lo, hi, size, min, max) => {
     const a = (lo + hi) / 2 - size / 2;
     if (size <= max - min) return Math.max(min, Math.min(a, max - size)); // stay on the drawing
     return min - (size - (max - min)) / 2;
   };
-  let x = slide(x1, x2, w, fx, fx + fw);
-  let y = slide(y1, y2, h, fy, fy + fh);
+  const view = ([a1, b1, a2, b2]) => {
+    const s = scaleFor(svg, [a1, b1, a2, b2]);
+    const vw = pw / s;
+    const vh = ph / s;
+    return [slide(a1, a2, vw, fx, fx + fw), slide(b1, b2, vh, fy, fy + fh), vw, vh, s];
+  };
+  const nodes = [...svg.querySelectorAll(".nodes > [data-node]")].map((n) => n.getBBox());
+  let box = rings;
+  let [x, y, w, h, scale] = view(box);
+  const floor = Math.min(scale, READABLE); // never out past READABLE, nor past a wide step's zoom
+  // one box at a time, the nearest to the rings first; one that would zoom out too far
+  // stays cut (a topic as tall as the band), the others still come in
+  const centre = [(rings[0] + rings[2]) / 2, (rings[1] + rings[3]) / 2];
+  const far = (b) => Math.hypot(b.x + b.width / 2 - centre[0], b.y + b.height / 2 - centre[1]);
+  for (let round = 0; round < 3; round++) {
+    const cut = nodes
+      .filter((b) => b.x < x + w && b.x + b.width > x && b.y < y + h && b.y + b.height > y
+        && (b.x < x - 0.5 || b.x + b.width > x + w + 0.5 || b.y < y - 0.5 || b.y + b.height > y + h + 0.5))
+      .sort((a, b) => far(a) - far(b));
+    let grew = false;
+    for (const b of cut) {
+      const wider = [Math.min(box[0], b.x - PAD), Math.min(box[1], b.y - PAD),
+        Math.max(box[2], b.x + b.width + PAD), Math.max(box[3], b.y + b.height + PAD)];
+      const next = view(wider);
+      if (next[4] < floor) continue;
+      box = wider;
+      [x, y, w, h, scale] = next;
+      grew = true;
+    }
+    if (!grew) break;
+  }
+  const [x1, y1, x2, y2] = box;
   // a band's words cut in half by an edge: take them in, or leave them out, where the
   // rings still fit
   const words = svg.querySelectorAll(".band-title, .band-sub, .band-kept, .col-head, .band .hint");

@@ -411,3 +411,33 @@ def test_a_gallery_badge_opens_a_scenario_on_real_kafka_that_narrates_and_judges
         assert judged["ok"] + judged["skipped"] == len(step.claims)
     page.screenshot(path=str(SHOTS / "playback-real-kafka.png"))
     assert not page.errors
+
+
+def test_member_and_group_boxes_follow_rebalances_after_the_page_was_drawn(
+    new_page, live_server_url
+):
+    """keys-partitions-order: the page is drawn while the first member holds every
+    partition; after the rebalance the boxes must say what the engine says (they kept
+    "P0,P1,P2", "idle", "idle" and "gen 1" beside claims judging three busy members)."""
+    page = new_page(1600, 1000)
+    open_scenario(page, live_server_url, "keys-partitions-order")
+    set_speed(page, 20.0)
+    page.evaluate(PLAY_STEP, [0, STEP_LIMIT_MS])
+    page.wait_for_function("() => window.bpFrames.some((f) => f.kafka && f.kafka.groups)")
+    seen = page.evaluate(
+        """() => {
+          const f = [...window.bpFrames].reverse().find((x) => x.kafka && x.kafka.groups);
+          const text = (id) => document.querySelector(
+            `#topology [data-node="${id}"][data-field="sub"]`)?.textContent;
+          return f.kafka.groups.map((g) => ({
+            group: [text("g:" + g.group_id), `${g.assignor} · gen ${g.generation}`],
+            members: g.members.map((m) => [text("m:" + m.member),
+              m.assignment.length ? m.assignment.map((tp) => "P" + tp[1]).join(",") : "idle"]),
+          }));
+        }"""
+    )
+    assert seen, "no group in the frames"
+    for g in seen:
+        assert g["group"][0] == g["group"][1], g
+        assert len(g["members"]) == 3 and all(shown == engine for shown, engine in g["members"]), g
+        assert sum(shown != "idle" for shown, _ in g["members"]) == 3, g
