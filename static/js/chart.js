@@ -14,6 +14,7 @@ export class Chart {
     this.values = new Map();
     this.plot = null;
     this.last = 0;
+    this.trailing = null; // the redraw waiting for REDRAW_MS to pass
     this.lastNow = null;
     // the panel changes width without a window resize too (full view, the inspector column)
     if (el) new ResizeObserver(() => this.resize()).observe(el);
@@ -120,14 +121,26 @@ export class Chart {
       series,
     };
     this.plot = new window.uPlot(options, this.data(), this.el);
+    this.el.dataset.drawnTo = String(this.times.length ? this.times[this.times.length - 1] : "");
   }
 
   redraw() {
     if (!this.plot) return this.build();
     const now = performance.now();
-    if (now - this.last < REDRAW_MS) return;
+    if (now - this.last < REDRAW_MS) {
+      // at most one redraw per REDRAW_MS, but the last frame's is not dropped: a step that
+      // ends (time paused, no more frames) within it would leave the chart behind the clock
+      if (!this.trailing) {
+        this.trailing = setTimeout(() => {
+          this.trailing = null;
+          this.redraw();
+        }, REDRAW_MS - (now - this.last));
+      }
+      return;
+    }
     this.last = now;
     this.plot.setData(this.data());
+    this.el.dataset.drawnTo = String(this.times.length ? this.times[this.times.length - 1] : "");
   }
 
   resize() {

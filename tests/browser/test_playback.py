@@ -441,3 +441,15 @@ def test_member_and_group_boxes_follow_rebalances_after_the_page_was_drawn(
         assert g["group"][0] == g["group"][1], g
         assert len(g["members"]) == 3 and all(shown == engine for shown, engine in g["members"]), g
         assert sum(shown != "idle" for shown, _ in g["members"]) == 3, g
+
+
+def test_the_chart_is_drawn_up_to_the_clock_when_a_fast_step_ends(new_page, live_server_url):
+    """replay step 1 is 4 virtual seconds: 0.2 s at 20x, within one chart redraw interval.
+    The chart drew up to about 1 s and stayed there while the clock said 4."""
+    page = new_page(1600, 1000)
+    open_scenario(page, live_server_url, "replay")
+    set_speed(page, 20.0)
+    page.evaluate(PLAY_STEP, [0, STEP_LIMIT_MS])
+    page.wait_for_timeout(800)  # a few redraw intervals, no frame meanwhile: time paused
+    drawn = float(page.get_attribute("#chart", "data-drawn-to") or "nan")
+    assert drawn == pytest.approx(load("replay").steps[0].at, abs=0.01)
