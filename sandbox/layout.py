@@ -30,6 +30,7 @@ BAND_BOTTOM = 28
 GAP = 22  # between nodes in a column
 TAPE_CELLS = 16  # offsets shown per partition tape
 PARTITION_ROW = 92  # a tape: its cells, the groups' markers under them, its offsets
+REPLICA_LINE = 44  # under a replicated partition's offsets: its leader and its ISR
 TOPIC_HEADER = 66
 GROUP_COLOURS = 6  # .group-0 … .group-5 in app.css
 EMPTY_BAND = 64  # a band with no nodes: one line, its title and its hint
@@ -542,7 +543,9 @@ def _topic_nodes(t: dict) -> list[Node]:
     """A topic box and one tape node per partition inside it."""
     x, w = KAFKA_COLUMNS["topic"]
     parts = t.get("partitions", [])
-    h = TOPIC_HEADER + PARTITION_ROW * max(1, len(parts)) + 8
+    replicated = t.get("replication_factor", 1) > 1 and all("leader" in p for p in parts)
+    row = PARTITION_ROW + (REPLICA_LINE if replicated else 0)
+    h = TOPIC_HEADER + row * max(1, len(parts)) + 8
     configs = t.get("configs") or {}
     count = f"{len(parts)} partition" + ("" if len(parts) == 1 else "s")
     bits = [count, f"rf {t.get('replication_factor', 1)}"]
@@ -572,6 +575,8 @@ def _topic_nodes(t: dict) -> list[Node]:
             "high_watermark": p.get("high_watermark", 0),
             "log_end": p.get("log_end", 0),
         }
+        if replicated:
+            extra["replicas"] = replica_line(p)
         tape = Node(
             f"tp:{t['name']}:{n}",
             "partition",
@@ -580,12 +585,20 @@ def _topic_nodes(t: dict) -> list[Node]:
             x + 16,
             0,
             w - 32,
-            PARTITION_ROW - 8,
+            row - 8,
             broker="kafka",
             extra=extra,
         )
         nodes.append(tape)
     return nodes
+
+
+def replica_line(p: dict) -> str:
+    """A replicated partition's leader and in-sync replicas, as `kafka-topics --describe`
+    names them (static/js/counters.js writes the same line live)."""
+    leader = p.get("leader")
+    isr = ",".join(str(r) for r in p.get("isr") or []) or "none"
+    return f"leader {leader if leader is not None and leader >= 0 else 'none'} · ISR {isr}"
 
 
 def tape_window(log_start: int, high_watermark: int, log_end: int) -> list[str]:
@@ -610,7 +623,7 @@ def tape_window(log_start: int, high_watermark: int, log_end: int) -> list[str]:
 
 def _place_tapes(topic: Node, tapes: list[Node]) -> None:
     for i, tape in enumerate(tapes):
-        tape.y = topic.y + TOPIC_HEADER + i * PARTITION_ROW
+        tape.y = topic.y + TOPIC_HEADER + i * (tape.h + 8)
         cell_x = tape.x + 48
         cell_w = (tape.w - 56) / TAPE_CELLS
         states = tape_window(

@@ -257,6 +257,8 @@ def _policies(raw: list[dict]) -> list[Policy]:
         name = _name("policy", p.get("name"))
         pattern = compile_pattern(name, p.get("pattern", ""))
         apply_to = p.get("apply-to", "all")
+        if not isinstance(apply_to, str):
+            raise FileRefused(f"Policy {name!r}: apply-to must be one of {', '.join(APPLY_TO)}.")
         if apply_to in APPLY_TO_LATER:
             raise FileRefused(
                 f"Policy {name!r}: apply-to {apply_to!r} needs RabbitMQ 3.12 or later; "

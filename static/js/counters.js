@@ -122,6 +122,11 @@ export class Counters {
 
   tape(id, p, committed) {
     for (const field of ["log_start", "high_watermark", "log_end"]) this.set(id, field, p[field] ?? 0);
+    if ("leader" in p) {
+      // sandbox/layout.py replica_line: a broker that dies moves the leader, shrinks the ISR
+      const leader = p.leader !== null && p.leader >= 0 ? p.leader : "none";
+      this.set(id, "replicas", `leader ${leader} · ISR ${(p.isr || []).join(",") || "none"}`);
+    }
     const tape = this.tapes.get(id);
     if (!tape) return;
     const { first, states } = tapeWindow(p.log_start || 0, p.high_watermark || 0, p.log_end || 0);

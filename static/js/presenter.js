@@ -223,6 +223,7 @@ function fitDiagram(force = false) {
 // its box leaves room for: right up to the box's edge (or the queue's bar, or the lag
 // beside a group's state), down to the box's bottom, above it the texts it sits under.
 function growCounters(svg, want) {
+  resetCounters(svg); // every counter measured against the others as drawn, not as last grown
   for (const text of svg.querySelectorAll("g.node .count, g.node .offsets")) {
     const g = text.closest("g.node");
     const shape = g.querySelector(".shape, .tape-hit");
@@ -242,8 +243,9 @@ function growCounters(svg, want) {
       .map((o) => unitBox(svg, o));
     const beside = others.filter((b) => b.y < t.y + t.height && b.y + b.height > t.y);
     const above = others.filter((b) => b.y + b.height <= t.y + 2);
+    const below = others.filter((b) => b.y >= t.y + t.height - 2); // a partition's replica line
     const top = Math.max(s.y, ...above.map((b) => b.y + b.height)) + 1;
-    const bottom = s.y + s.height - 3;
+    const bottom = Math.min(s.y + s.height - 3, ...below.map((b) => b.y - 1));
     let room;
     if (end) {
       room = t.x + t.width - Math.max(s.x + 10, ...beside.map((b) => b.x + b.width + 10));

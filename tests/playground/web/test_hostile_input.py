@@ -347,3 +347,13 @@ def test_a_reset_group_and_an_emptied_group_are_in_spec_and_engine_after_a_rebui
     again = refused(runtime, op="group.add", group_id="old", topics=["t"])
     assert "already exists" in again["error"]
     runtime.close()
+
+
+@pytest.mark.parametrize("apply_to", [[], {}, 3, None])
+def test_a_policy_apply_to_that_is_not_text_is_refused_naming_the_policy(apply_to):
+    """The fuzzer's find: {"apply-to": []} raised TypeError (a list is not hashable)."""
+    doc = {"policies": [{"name": "x", "pattern": ".*", "apply-to": apply_to,
+                         "definition": {"max-length": 1}}]}  # fmt: skip
+    with pytest.raises(FileRefused) as exc:
+        definitions.import_definitions(json.dumps(doc))
+    assert "Policy 'x': apply-to must be one of" in exc.value.message
