@@ -5,11 +5,13 @@ the credit appeared), so step mode shows deliveries one by one. The queue picks,
 active consumers with credit, the highest `x-priority`, round robin within a priority
 (the consumer served goes to the back). With `x-single-active-consumer` only the first
 registered consumer is active; the next takes over when it goes. Requeue puts a message
-back at its original position in classic queues and in front of new messages in quorum
-queues, where each return counts towards `x-delivery-limit`. Streams deliver from each
-consumer's own offset, and acks only give credit back. Auto-ack consumers own their
-messages on delivery: a crash loses those still being processed. Leaves out
-`basic.recover`, consumer timeouts and the `exclusive` consume flag.
+back at its original position in classic queues, once the acks sent with it are handled
+and the deliveries they allow are made (RabbitMQ prioritises acks); in quorum queues a
+closed channel's messages go in front of new ones, and so does a nack or reject when
+`x-delivery-limit` is set (each return counts towards it), else it goes to the back.
+Streams deliver from each consumer's own offset, and acks only give credit back.
+Auto-ack consumers own their messages on delivery: a crash loses those still being
+processed. Leaves out `basic.recover`, consumer timeouts and the `exclusive` consume flag.
 """
 
 from __future__ import annotations
@@ -189,6 +191,8 @@ class Deliveries:
     def _drop_consumer(self, consumer: Consumer, state: str, *, requeue: bool, why: str) -> None:
         """Stop a consumer: close its channel (requeue unacked), lose auto-ack work on a crash."""
         q = self.queues.get(consumer.queue)
+        if q is not None and q.returning:  # requeues sent before the channel closed
+            self._flush_returns(q)
         was_active = consumer.state == "active"
         consumer.state = state
         now = self.clock.now
@@ -281,7 +285,9 @@ class Deliveries:
         if len(consumers) == 1:  # the common case: nothing to choose between
             best = consumers[0]
             if best.state != "active" or not (
-                best.auto_ack or best.prefetch == 0 or len(best.channel.unacked) < best.prefetch
+                best.auto_ack
+                or best.prefetch == 0
+                or len(best.channel.unacked) + best.returning < best.prefetch
             ):  # Consumer.has_credit, inlined
                 return
             reason = (_SINGLE_ACTIVE if q.single_active else _SOLE) + best.credit_text()
@@ -507,21 +513,68 @@ class Deliveries:
             q.unacked -= 1
             if how == "ack":
                 continue
-            if requeue:
-                self._return(q, d.entry, f"basic.{how} with requeue")
+            if requeue and q.type == "classic":
+                q.returning.append((d.entry, f"basic.{how} with requeue", c))
+                if c is not None:
+                    c.returning += 1
+            elif requeue:
+                self._return(q, d.entry, f"basic.{how} with requeue", back=True)
             else:
                 self._dead_letter(q, d.entry, "rejected")
         for q in touched.values():
             self._kick(q)
+            if q.returning and q.returns_timer is None:
+                q.returns_timer = self.clock.at(
+                    self.clock.now + self.network_delay, self._apply_returns, q
+                )
 
-    def _return(self, q: Queue, entry: Entry, why: str) -> None:
-        """Put an unacked message back; quorum queues count it towards the delivery limit."""
+    def _apply_returns(self, q: Queue) -> None:
+        """A classic queue takes back what was nacked or rejected with requeue.
+
+        RabbitMQ's queue process handles an ack before a requeue that waits in its mailbox
+        with it (`rabbit_amqqueue_process:prioritise_cast`), and delivers what the ack's
+        credit allows at once; so messages already deliverable go first, then the requeued
+        ones come back at their original positions. Until then they hold the consumer's
+        prefetch credit.
+        """
+        q.returns_timer = None
+        if q.name not in self.queues or not q.returning:
+            return
+        pending = q.dispatch_timer
+        if pending is not None and pending.time <= self.clock.now + self.network_delay:
+            q.returns_timer = self.clock.at(
+                self.clock.now + self.network_delay, self._apply_returns, q
+            )
+            return
+        self._flush_returns(q)
+
+    def _flush_returns(self, q: Queue) -> None:
+        """Take back every pending requeue now (before a get, a purge, a channel close...)."""
+        if q.returns_timer is not None:
+            q.returns_timer.cancel()
+            q.returns_timer = None
+        returning, q.returning = q.returning, []
+        for entry, why, c in returning:
+            if c is not None:
+                c.returning -= 1
+            self._return(q, entry, why)
+
+    def _return(self, q: Queue, entry: Entry, why: str, back: bool = False) -> None:
+        """Put an unacked message back; quorum queues count it towards the delivery limit.
+
+        `back`: a nack or reject, which a quorum queue without `x-delivery-limit` enqueues
+        again behind every ready message (RabbitMQ 3.10's `rabbit_fifo`, checked).
+        """
         entry.returns += 1
         entry.redelivered = True
-        if q.type == "quorum" and q.delivery_limit is not None and entry.returns > q.delivery_limit:
+        quorum = q.type == "quorum"
+        if quorum and q.delivery_limit is not None and entry.returns > q.delivery_limit:
             self._dead_letter(q, entry, "delivery_limit")
             return
-        position = q.store.requeue(entry)
+        if quorum and back and q.delivery_limit is None:
+            position = q.store.requeue_at_back(entry)
+        else:
+            position = q.store.requeue(entry)
         q.bytes += entry.message.size
         self._emit(
             ev.Requeued.make(
@@ -544,6 +597,8 @@ class Deliveries:
             )
         if not isinstance(getter, str) or not getter or getter in self.consumers:
             raise ValidationError(f"getter must be a name not used by a consumer, got {getter!r}")
+        if q.returning:  # a requeue sent before this get reaches the queue first
+            self._flush_returns(q)
         if q.may_expire:
             self._expire(q, strict=False)
         entry = q.store.pop()

@@ -9,7 +9,9 @@ one queue's copy with its own position, expiry and delivery count. Storage rules
   priorities above the maximum count as the maximum, no priority counts as 0;
 - quorum: FIFO, but returned messages wait in a `returns` queue served before any new
   message, in the order they came back (RabbitMQ's `rabbit_fifo`); each return adds one
-  to the delivery count;
+  to the delivery count. Without `x-delivery-limit` a nack or reject with requeue
+  enqueues the message again at the back instead (RabbitMQ 3.10, checked); a closed
+  channel's messages still go to the returns queue;
 - stream: an append-only log with offsets; nothing is removed by consuming.
 
 Expiry is at the head only (the next message to deliver), as in RabbitMQ, so a long-TTL
@@ -220,6 +222,12 @@ class QuorumStore:
         self.returns.append(entry)
         return len(self.returns) - 1
 
+    def requeue_at_back(self, entry: Entry) -> int:
+        """Enqueue a returned message again behind every ready one (RabbitMQ 3.10's
+        `rabbit_fifo` does this for a nack or reject when no `x-delivery-limit` is set)."""
+        self.fresh.append(entry)
+        return len(self) - 1
+
     def heads(self) -> list[Entry]:
         head = self.peek()
         return [head] if head else []
@@ -329,6 +337,10 @@ class Queue:
         )
         self.dispatch_timer: Any = None
         self.expiry_timer: Any = None
+        #: classic queues: (entry, why, consumer) nacked or rejected with requeue, not yet
+        #: taken back; `returns_timer` takes them back once pending deliveries are made
+        self.returning: list[tuple[Entry, str, Any]] = []
+        self.returns_timer: Any = None
 
     @property
     def ready(self) -> int:
@@ -352,7 +364,7 @@ class Queue:
         return {
             "name": self.name,
             "type": self.type,
-            "ready": self.ready,
+            "ready": self.ready + len(self.returning),
             "unacked": self.unacked,
             "consumers": sum(1 for c in self.consumers if c.state in ("active", "waiting")),
             "arguments": dict(self.arguments),

@@ -8,12 +8,17 @@ in which order, with which headers), and the two must be equal.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import time
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
 from brokers.amqp.api import Properties
 from brokers.real.backend import make_backend
+from brokers.real.rabbitmq.adapter import RabbitMQAdapter
 from brokers.real.scenario import deliveries, run
 from brokers.sim import Simulator
 
@@ -40,6 +45,38 @@ def both(rabbitmq_url):
     yield go
     for b in made:
         b.destroy()
+
+
+@contextmanager
+def queue_held(api, queue):
+    """On real RabbitMQ, hold the queue's process (`sys:suspend` through rabbitmqctl) while
+    the block runs, so what the block's channel sends reaches the queue together, as it
+    does on a busy broker; on an idle one it is a race. The simulator needs no holding."""
+    if not isinstance(api, RabbitMQAdapter):
+        yield
+        return
+    if shutil.which("rabbitmqctl") is None:
+        pytest.skip("no rabbitmqctl to hold a queue process")
+    vhost = api.vhost.replace('"', "")
+    name = api.names.queue(queue)
+
+    def erl(call):
+        resource = f'rabbit_misc:r(<<"{vhost}">>, queue, <<"{name}">>)'
+        found = f"{{ok, Q}} = rabbit_amqqueue:lookup({resource})"
+        done = subprocess.run(
+            ["rabbitmqctl", "eval", f"{found}, sys:{call}(amqqueue:get_pid(Q))."],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert done.returncode == 0 and done.stdout.strip() == "ok", done
+
+    erl("suspend")
+    try:
+        yield
+        time.sleep(0.3)  # the frames reach the queue's mailbox
+    finally:
+        erl("resume")
 
 
 def drain_queue(api, queue):
@@ -297,3 +334,71 @@ def test_stream_replay_from_an_offset_agrees(both):
             r.seen.setdefault(e.consumer_tag, []).append((e.msg, e.offset))
     assert sim.seen == real.seen
     assert deliveries(sim)["s"].count("m5") == 2
+
+
+def test_an_ack_sent_at_once_after_a_nack_is_served_before_the_requeue(both):
+    """nack(requeue) of tag 1, then at once ack of tag 2 (prefetch 2): the classic queue
+    handles the ack first (it prioritises acks), sends the next ready message, then the
+    requeued one."""
+
+    def script(api, wait):
+        api.queue_declare("q")
+        for i in range(4):
+            api.basic_publish("", "q", str(i))
+        api.basic_consume("q", consumer_tag="c", prefetch_count=2, behaviour="manual")
+        wait(5, until=delivered_count(2))
+        with queue_held(api, "q"):
+            api.basic_nack("c", 1, requeue=True)
+            api.basic_ack("c", 2)
+        wait(5, until=delivered_count(4))
+
+    sim, real = both(script)
+    seen = [[(e.msg, e.redelivered) for e in r.of("delivered")] for r in (sim, real)]
+    assert seen[0] == seen[1]
+    assert seen[0] == [("m1", False), ("m2", False), ("m3", False), ("m1", True)]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "next_two"),
+    [
+        ({}, ["m1", "m3"]),  # classic: back at its original position
+        ({"x-queue-type": "quorum"}, ["m3", "m4"]),  # 3.10: enqueued again at the back
+        ({"x-queue-type": "quorum", "x-delivery-limit": 5}, ["m1", "m3"]),  # returns first
+    ],
+    ids=["classic", "quorum", "quorum-with-delivery-limit"],
+)
+def test_where_a_nacked_message_comes_back(both, arguments, next_two):
+    """nack(requeue) of tag 1 alone, then (later) ack of tag 2: what is delivered next."""
+
+    def script(api, wait):
+        api.queue_declare("q", arguments=arguments)
+        for i in range(4):
+            api.basic_publish("", "q", str(i))
+        api.basic_consume("q", consumer_tag="c", prefetch_count=2, behaviour="manual")
+        wait(5, until=delivered_count(2))
+        api.basic_nack("c", 1, requeue=True)
+        wait(5, until=delivered_count(3))
+        api.basic_ack("c", 2)
+        wait(5, until=delivered_count(4))
+
+    sim, real = both(script)
+    seen = [[(e.msg, e.redelivered) for e in r.of("delivered")] for r in (sim, real)]
+    assert seen[0] == seen[1]
+    assert [m for m, _ in seen[0][2:]] == next_two
+
+
+@pytest.mark.parametrize("qtype", ["classic", "quorum"])
+def test_a_crashed_consumers_messages_come_back_first(both, qtype):
+    """A closed channel's unacked messages go back before the ready ones, in order."""
+
+    def script(api, wait):
+        api.queue_declare("q", arguments={"x-queue-type": qtype})
+        for i in range(4):
+            api.basic_publish("", "q", str(i))
+        api.basic_consume("q", consumer_tag="c", prefetch_count=2, behaviour="manual")
+        wait(5, until=delivered_count(2))
+        api.crash_consumer("c")
+        return [g.msg for g in get_all(api, "q", wait, 4)]
+
+    sim, real = both(script)
+    assert sim.result == real.result == ["m1", "m2", "m3", "m4"]
