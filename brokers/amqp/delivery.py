@@ -146,7 +146,7 @@ class Deliveries:
         if spec == "first":
             return log.first_offset
         if spec == "last":
-            return max(log.first_offset, log.end - 1)
+            return log.last_chunk()
         if spec == "next":
             return log.end
         if isinstance(spec, int):

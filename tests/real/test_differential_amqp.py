@@ -402,3 +402,62 @@ def test_a_crashed_consumers_messages_come_back_first(both, qtype):
 
     sim, real = both(script)
     assert sim.result == real.result == ["m1", "m2", "m3", "m4"]
+
+
+def confirmed_count(n):
+    return lambda ev: sum(e.kind == "confirmed" for e in ev) >= n
+
+
+def test_stream_offset_last_reads_the_whole_last_chunk(both):
+    """Messages written together form one chunk, and `x-stream-offset=last` starts at the
+    first message of the last chunk, not at the last message; a publish in confirm mode
+    is written alone. On the real broker a batch is written together by holding the
+    stream's writer while it is published without confirms."""
+
+    def script(api, wait):
+        api.queue_declare("s", arguments={"x-queue-type": "stream"})
+        for batch in (3, 4):
+            with queue_held(api, "s"):
+                for i in range(batch):
+                    api.basic_publish("", "s", f"{batch}.{i}", confirm=False)
+            wait(1)
+        api.basic_consume(
+            "s", consumer_tag="a", prefetch_count=10, arguments={"x-stream-offset": "last"}
+        )
+        wait(5, until=delivered_count(4))
+        api.basic_publish("", "s", "confirmed")
+        api.basic_publish("", "s", "confirmed too")
+        wait(5, until=confirmed_count(2))
+        api.basic_consume(
+            "s", consumer_tag="b", prefetch_count=10, arguments={"x-stream-offset": "last"}
+        )
+        wait(5, until=delivered_count(7))
+
+    sim, real = both(script)
+    for r in (sim, real):
+        r.seen = {}
+        for e in r.of("delivered"):
+            r.seen.setdefault(e.consumer_tag, []).append((e.msg, e.offset))
+    assert sim.seen == real.seen
+    assert sim.seen == {
+        "a": [("m4", 3), ("m5", 4), ("m6", 5), ("m7", 6), ("m8", 7), ("m9", 8)],
+        "b": [("m9", 8)],
+    }
+
+
+def test_a_publish_without_confirm_mode_is_returned_but_never_confirmed(both):
+    """confirm=False: no Confirmed event; a mandatory publish with no route still returns."""
+
+    def script(api, wait):
+        api.exchange_declare("empty", "fanout")
+        api.queue_declare("q")
+        api.basic_publish("", "q", "kept", confirm=False)
+        api.basic_publish("empty", "k", "nobody", mandatory=True, confirm=False)
+        wait(3, until=lambda ev: any(e.kind == "returned" for e in ev))
+        return [g.msg for g in get_all(api, "q", wait, 1)]
+
+    sim, real = both(script)
+    assert sim.result == real.result == ["m1"]
+    for r in (sim, real):
+        assert [e.msg for e in r.of("returned")] == ["m2"]
+        assert r.of("confirmed") == []

@@ -71,6 +71,7 @@ class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
         self.depths: dict[str, tuple[int, int]] = {}
         self.control: PikaLoop | None = None
         self.channel: Any = None
+        self.plain_channel: Any = None
         self._seq = 0
         self._ctag = 0
         self._counts: dict[tuple[str, str], int] = {}
@@ -97,6 +98,10 @@ class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
         channel = connection.channel()
         channel.confirm_delivery()
         self.channel = channel
+        # publishes with confirm=False: a channel not in confirm mode, nothing waited for
+        plain = connection.channel()
+        plain.add_on_return_callback(self._on_plain_return)
+        self.plain_channel = plain
 
     @property
     def connected(self) -> bool:
