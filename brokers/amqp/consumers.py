@@ -87,6 +87,9 @@ class Consumer:
         #: nacked/rejected deliveries on their way back to a classic queue: they hold
         #: prefetch credit until the queue takes them back (`Deliveries._apply_returns`)
         self.returning = 0
+        #: out of the queue's rotation: a delivery found it without credit (classic) or its
+        #: credit ran out (quorum); it rejoins at the back when credit returns
+        self.blocked = False
         self.delivered = 0
         self.acked = 0
         self.nacked = 0

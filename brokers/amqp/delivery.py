@@ -9,6 +9,8 @@ back at its original position in classic queues, once the acks sent with it are 
 and the deliveries they allow are made (RabbitMQ prioritises acks); in quorum queues a
 closed channel's messages go in front of new ones, and so does a nack or reject when
 `x-delivery-limit` is set (each return counts towards it), else it goes to the back.
+A consumer leaves the rotation when a delivery finds it without credit (classic) or when
+its credit runs out (quorum), and rejoins at the back when credit returns.
 Streams deliver from each consumer's own offset, and acks only give credit back.
 Auto-ack consumers own their messages on delivery: a crash loses those still being
 processed. Leaves out `basic.recover`, consumer timeouts and the `exclusive` consume flag.
@@ -31,6 +33,11 @@ from brokers.amqp.validation import (
     interval_seconds,
 )
 from brokers.errors import NotFound, ResourceLocked, ValidationError
+
+
+def _by_priority(c: Consumer) -> int:
+    return -c.priority
+
 
 # reasons for a push delivery (`Deliveries._push_reason`), credit text appended
 _SINGLE_ACTIVE = "single active consumer; "
@@ -119,6 +126,7 @@ class Deliveries:
         live = [c for c in q.consumers if c.state in ("active", "waiting")]
         consumer.state = "waiting" if q.single_active and live else "active"
         consumer.channel = Channel(consumer.tag)
+        consumer.blocked = False
         consumer.busy_until = self.clock.now
         if q.is_stream:
             consumer.stream_next = self._resolve_offset(q, consumer.offset_spec)
@@ -292,13 +300,25 @@ class Deliveries:
                 return
             reason = (_SINGLE_ACTIVE if q.single_active else _SOLE) + best.credit_text()
         else:
-            ready = [c for c in consumers if c.state == "active" and c.has_credit()]
-            if not ready:
+            if not q.store:
                 return
-            best = ready[0]
-            for c in ready[1:]:
-                if c.priority > best.priority:
+            best = None
+            # RabbitMQ tries consumers in turn, highest x-priority first; one found without
+            # credit leaves the rotation (rabbit_queue_consumers:block_consumer)
+            turn = consumers
+            if any(c.priority for c in consumers):
+                turn = sorted(consumers, key=_by_priority)  # stable: turns within a priority
+            for c in turn:
+                if c.state != "active" or c.blocked:
+                    continue
+                if c.has_credit():
                     best = c
+                    break
+                if not q.single_active:
+                    c.blocked = True
+            if best is None:
+                return
+            ready = [c for c in consumers if c.state == "active" and c.has_credit()]
             reason = self._push_reason(q, best, ready)
         store = q.store
         entry = store.pop()
@@ -309,6 +329,8 @@ class Deliveries:
             consumers.remove(best)
             consumers.append(best)
         self._deliver(q, best, entry, reason)
+        if q.type == "quorum" and len(consumers) > 1 and not best.has_credit():
+            best.blocked = True  # rabbit_fifo keeps only consumers with credit in its rotation
         if q.may_expire:
             self._reschedule_expiry(q)
         if q.dispatch_timer is None and store:
@@ -413,6 +435,8 @@ class Deliveries:
         del c.channel.unacked[tag]
         c.acked += 1
         now = self.clock.now
+        if c.blocked:
+            self._unblock(c)
         self._emit(
             ev.Acked.make(
                 t=now,
@@ -521,6 +545,8 @@ class Deliveries:
                 self._return(q, d.entry, f"basic.{how} with requeue", back=True)
             else:
                 self._dead_letter(q, d.entry, "rejected")
+        if c is not None and c.blocked:
+            self._unblock(c)
         for q in touched.values():
             self._kick(q)
             if q.returning and q.returns_timer is None:
@@ -557,7 +583,19 @@ class Deliveries:
         for entry, why, c in returning:
             if c is not None:
                 c.returning -= 1
+                if c.blocked:
+                    self._unblock(c)
             self._return(q, entry, why)
+
+    def _unblock(self, c: Consumer) -> None:
+        """Credit came back to a consumer out of the rotation: it rejoins at the back."""
+        if not c.has_credit():
+            return
+        c.blocked = False
+        q = self.queues.get(c.queue)
+        if q is not None and c in q.consumers and not q.single_active:
+            q.consumers.remove(c)
+            q.consumers.append(c)
 
     def _return(self, q: Queue, entry: Entry, why: str, back: bool = False) -> None:
         """Put an unacked message back; quorum queues count it towards the delivery limit.

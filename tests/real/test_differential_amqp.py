@@ -461,3 +461,49 @@ def test_a_publish_without_confirm_mode_is_returned_but_never_confirmed(both):
     for r in (sim, real):
         assert [e.msg for e in r.of("returned")] == ["m2"]
         assert r.of("confirmed") == []
+
+
+@pytest.mark.parametrize("qtype", ["classic", "quorum"])
+def test_a_consumer_found_without_credit_rejoins_the_rotation_at_the_back(both, qtype):
+    """c0 (prefetch 1) holds m1 when m2 comes: it leaves the rotation, c1 arrives and takes
+    m2; when c0's nack gives its credit back it rejoins behind c1, so c1 gets m1 again."""
+
+    def script(api, wait):
+        api.queue_declare("q", arguments={"x-queue-type": qtype})
+        api.basic_consume("q", consumer_tag="c0", prefetch_count=1, behaviour="manual")
+        api.basic_publish("", "q", "1")
+        wait(5, until=delivered_count(1))
+        api.basic_publish("", "q", "2")
+        wait(0.3)
+        api.basic_consume("q", consumer_tag="c1", prefetch_count=2, behaviour="manual")
+        wait(5, until=delivered_count(2))
+        api.basic_nack("c0", 1, requeue=True)
+        wait(5, until=delivered_count(3))
+
+    sim, real = both(script)
+    seen = [[(e.consumer_tag, e.msg) for e in r.of("delivered")] for r in (sim, real)]
+    assert seen[0] == seen[1] == [("c0", "m1"), ("c1", "m2"), ("c1", "m1")]
+
+
+@pytest.mark.parametrize(("qtype", "third"), [("classic", "a"), ("quorum", "b")])
+def test_who_is_next_after_a_consumer_used_up_its_credit(both, qtype, third):
+    """a (prefetch 1) takes m1 and has no credit left, b takes m2, a acks, m3 comes: a classic
+    queue never tried a while it had no credit, so a keeps its turn; a quorum queue took a
+    out of its rotation when its credit ran out, and the ack put it back behind b."""
+
+    def script(api, wait):
+        api.queue_declare("q", arguments={"x-queue-type": qtype})
+        api.basic_consume("q", consumer_tag="a", prefetch_count=1, behaviour="manual")
+        api.basic_consume("q", consumer_tag="b", prefetch_count=5, behaviour="manual")
+        wait(0.5)
+        for n in (1, 2):
+            api.basic_publish("", "q", str(n))
+            wait(5, until=delivered_count(n))
+        api.basic_ack("a", 1)
+        wait(0.3)
+        api.basic_publish("", "q", "3")
+        wait(5, until=delivered_count(3))
+
+    sim, real = both(script)
+    seen = [[(e.consumer_tag, e.msg) for e in r.of("delivered")] for r in (sim, real)]
+    assert seen[0] == seen[1] == [("a", "m1"), ("b", "m2"), (third, "m3")]

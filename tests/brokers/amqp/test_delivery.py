@@ -267,3 +267,40 @@ def test_a_get_right_after_a_nack_sees_the_message_back(rig):
     assert rig.broker.describe()["queues"][0]["ready"] == 2
     again = rig.broker.basic_get("q", auto_ack=True)
     assert (again.msg, again.redelivered) == (ids[0], True)
+
+
+@pytest.mark.parametrize("qtype", ["classic", "quorum"])
+def test_a_consumer_found_without_credit_rejoins_the_rotation_at_the_back(rig, qtype):
+    """c0 (prefetch 1) is full when m2 comes and leaves the rotation; c1 arrives; c0's nack
+    puts it back behind c1, so c1 gets the requeued message (checked on RabbitMQ 3.10)."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-queue-type": qtype})
+    b.basic_consume("q", "c0", prefetch_count=1, behaviour="manual")
+    m1 = b.basic_publish("", "q", "1")
+    rig.run()
+    m2 = b.basic_publish("", "q", "2")
+    rig.run()
+    b.basic_consume("q", "c1", prefetch_count=2, behaviour="manual")
+    rig.run()
+    b.basic_nack("c0", 1, requeue=True)
+    rig.run()
+    seen = [(e.consumer_tag, e.msg) for e in rig.events("delivered")]
+    assert seen == [("c0", m1), ("c1", m2), ("c1", m1)]
+
+
+@pytest.mark.parametrize(("qtype", "third"), [("classic", "a"), ("quorum", "b")])
+def test_who_is_next_after_a_consumer_used_up_its_credit(rig, qtype, third):
+    """A classic queue only takes a consumer out of the rotation when a delivery finds it
+    without credit; a quorum queue as soon as its credit runs out (checked)."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-queue-type": qtype})
+    b.basic_consume("q", "a", prefetch_count=1, behaviour="manual")
+    b.basic_consume("q", "b", prefetch_count=5, behaviour="manual")
+    for body in ("1", "2"):
+        b.basic_publish("", "q", body)
+        rig.run()
+    b.basic_ack("a", 1)
+    rig.run()
+    b.basic_publish("", "q", "3")
+    rig.run()
+    assert [e.consumer_tag for e in rig.events("delivered")] == ["a", "b", third]
