@@ -619,6 +619,8 @@ class Deliveries:
                 t=self.clock.now, msg=entry.message.id, queue=q.name, position=position, reason=why
             )
         )
+        if q.limited and q.overflow == "drop-head" and not quorum and q.over():
+            self._drop_head(q)  # a classic queue applies its length limit to requeues too
         if q.may_expire:
             self._reschedule_expiry(q)
         self._kick(q)

@@ -507,3 +507,30 @@ def test_who_is_next_after_a_consumer_used_up_its_credit(both, qtype, third):
     sim, real = both(script)
     seen = [[(e.consumer_tag, e.msg) for e in r.of("delivered")] for r in (sim, real)]
     assert seen[0] == seen[1] == [("a", "m1"), ("b", "m2"), (third, "m3")]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "left"),
+    [
+        ({"x-max-length": 2}, ["m2", "m3"]),  # drop-head: the requeued head goes
+        ({"x-max-length": 2, "x-overflow": "reject-publish"}, ["m1", "m2", "m3"]),
+    ],
+    ids=["drop-head", "reject-publish"],
+)
+def test_a_requeue_into_a_full_queue(both, arguments, left):
+    """One message unacked, two ready in a queue of at most 2: the cancel brings it back."""
+
+    def script(api, wait):
+        api.queue_declare("q", arguments=arguments)
+        api.basic_publish("", "q", "held")
+        api.basic_consume("q", consumer_tag="c", prefetch_count=1, behaviour="manual")
+        wait(5, until=delivered_count(1))
+        api.basic_publish("", "q", "1")
+        api.basic_publish("", "q", "2")
+        wait(5, until=confirmed_count(3))
+        api.basic_cancel("c")
+        wait(0.3)
+        return drain_queue(api, "q")
+
+    sim, real = both(script)
+    assert sim.result == real.result == left

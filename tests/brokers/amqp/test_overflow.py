@@ -58,3 +58,29 @@ def test_unacked_messages_do_not_count_towards_max_length(rig):
     b.basic_get("q")
     b.basic_publish("", "q", "2")
     assert all(e.ack for e in rig.events("confirmed"))
+
+
+def test_a_requeue_into_a_full_drop_head_queue_drops_from_the_head(rig):
+    """x-max-length 2, two ready and one unacked: when it comes back (in front) the queue is
+    over its limit and drops its head, the requeued message (RabbitMQ 3.10, checked)."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-max-length": 2})
+    held = b.basic_publish("", "q", "held")
+    b.basic_consume("q", "c", prefetch_count=1, behaviour="manual")
+    rig.run()
+    ready = [b.basic_publish("", "q", str(i)) for i in range(2)]
+    b.basic_cancel("c")
+    assert [e.msg for e in rig.events("dropped")] == [held]
+    assert [g.msg for g in iter(lambda: b.basic_get("q", auto_ack=True), None)] == ready
+
+
+def test_a_requeue_into_a_full_reject_publish_queue_goes_over_the_limit(rig):
+    """reject-publish only refuses publishes: a requeue may take the queue over its limit."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-max-length": 2, "x-overflow": "reject-publish"})
+    held = b.basic_publish("", "q", "held")
+    b.basic_consume("q", "c", prefetch_count=1, behaviour="manual")
+    rig.run()
+    ready = [b.basic_publish("", "q", str(i)) for i in range(2)]
+    b.basic_cancel("c")
+    assert [g.msg for g in iter(lambda: b.basic_get("q", auto_ack=True), None)] == [held, *ready]
