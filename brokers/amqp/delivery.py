@@ -637,6 +637,12 @@ class Deliveries:
             )
         if not isinstance(getter, str) or not getter or getter in self.consumers:
             raise ValidationError(f"getter must be a name not used by a consumer, got {getter!r}")
+        if q.type == "quorum" and q.single_active:
+            raise ResourceLocked(
+                f"RESOURCE_LOCKED - cannot obtain access to locked queue '{queue}' in vhost "
+                "'/'. basic.get operations are not supported by quorum queues with single "
+                "active consumer"
+            )
         if q.returning:  # a requeue sent before this get reaches the queue first
             self._flush_returns(q)
         if q.may_expire:

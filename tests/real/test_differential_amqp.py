@@ -17,6 +17,7 @@ from contextlib import contextmanager
 import pytest
 
 from brokers.amqp.api import Properties
+from brokers.errors import BrokerError
 from brokers.real.backend import make_backend
 from brokers.real.rabbitmq.adapter import RabbitMQAdapter
 from brokers.real.scenario import deliveries, run
@@ -534,3 +535,19 @@ def test_a_requeue_into_a_full_queue(both, arguments, left):
 
     sim, real = both(script)
     assert sim.result == real.result == left
+
+
+def test_basic_get_on_a_quorum_queue_with_single_active_consumer_is_refused(both):
+    def script(api, wait):
+        api.queue_declare(
+            "q", arguments={"x-queue-type": "quorum", "x-single-active-consumer": True}
+        )
+        api.basic_publish("", "q", "x")
+        try:
+            api.basic_get("q")
+        except BrokerError as exc:
+            return type(exc).__name__, str(exc)
+
+    sim, real = both(script)
+    assert sim.result == real.result
+    assert sim.result[0] == "ResourceLocked"

@@ -50,7 +50,11 @@ KINDS = {
     "max2-reject": {"x-max-length": 2, "x-overflow": "reject-publish"},
     "max2-dlx": {"x-max-length": 2, "x-dead-letter-exchange": "dlx"},
     "priority": {"x-max-priority": 5},
+    "sac": {"x-single-active-consumer": True},
     "quorum": {"x-queue-type": "quorum"},
+    "quorum-dlx": {"x-queue-type": "quorum", "x-dead-letter-exchange": "dlx"},
+    "quorum-max2": {"x-queue-type": "quorum", "x-max-length": 2},
+    "quorum-sac": {"x-queue-type": "quorum", "x-single-active-consumer": True},
     "quorum-limit": {
         "x-queue-type": "quorum",
         "x-delivery-limit": 1,
@@ -256,11 +260,15 @@ class RandomAmqp(RuleBasedStateMachine):
     def _consume(self, data) -> None:
         queue = self._queue(data)
         prefetch = data.draw(st.integers(1, 3), label="prefetch")
+        priority = data.draw(st.sampled_from([0, 0, 5]), label="x-priority")
+        args = {"x-priority": priority} if priority else {}
         tag = f"c{self.next_consumer}"
         self.next_consumer += 1
         self.both(
-            f"consume {queue} {tag} prefetch={prefetch}",
-            lambda api: api.basic_consume(queue, tag, prefetch_count=prefetch, behaviour="manual"),
+            f"consume {queue} {tag} prefetch={prefetch} x-priority={priority}",
+            lambda api: api.basic_consume(
+                queue, tag, prefetch_count=prefetch, behaviour="manual", arguments=args
+            ),
         )
         self.consumers[tag] = queue
 
