@@ -619,8 +619,11 @@ class Deliveries:
                 t=self.clock.now, msg=entry.message.id, queue=q.name, position=position, reason=why
             )
         )
-        if q.limited and q.overflow == "drop-head" and not quorum and q.over():
-            self._drop_head(q)  # a classic queue applies its length limit to requeues too
+        if q.limited and q.overflow == "drop-head" and q.over():
+            # both apply the length limit to what comes back: a classic queue at once,
+            # rabbit_fifo after giving consumers with credit what they can take
+            if not quorum or not any(c.state == "active" and c.has_credit() for c in q.consumers):
+                self._drop_head(q)
         if q.may_expire:
             self._reschedule_expiry(q)
         self._kick(q)

@@ -551,3 +551,21 @@ def test_basic_get_on_a_quorum_queue_with_single_active_consumer_is_refused(both
     sim, real = both(script)
     assert sim.result == real.result
     assert sim.result[0] == "ResourceLocked"
+
+
+def test_returns_into_a_full_quorum_queue_drop_from_the_head(both):
+    def script(api, wait):
+        api.queue_declare("q", arguments={"x-queue-type": "quorum", "x-max-length": 2})
+        api.basic_consume("q", consumer_tag="c", prefetch_count=2, behaviour="manual")
+        for _ in range(2):
+            api.basic_publish("", "q", "held")
+        wait(5, until=delivered_count(2))
+        for _ in range(2):
+            api.basic_publish("", "q", "ready")
+        wait(5, until=confirmed_count(4))
+        api.crash_consumer("c")
+        wait(0.5)
+        return drain_queue(api, "q")
+
+    sim, real = both(script)
+    assert sim.result == real.result == ["m3", "m4"]

@@ -93,3 +93,17 @@ def test_quorum_queues_refuse_what_they_do_not_support(rig, kwargs, text):
     with pytest.raises(ValidationError, match=text):
         rig.broker.queue_declare("q", **kwargs)
     assert rig.broker.describe() == before
+
+
+def test_returns_into_a_full_quorum_queue_drop_from_the_head(rig):
+    """x-max-length 2: a crash returns two messages in front of two ready ones; rabbit_fifo
+    drops from its head, the returned ones (checked on RabbitMQ 3.10)."""
+    b = rig.broker
+    b.queue_declare("q", arguments={**QUORUM, "x-max-length": 2})
+    b.basic_consume("q", "c", prefetch_count=2, behaviour="manual")
+    held = [b.basic_publish("", "q", "held") for _ in range(2)]
+    rig.run()
+    ready = [b.basic_publish("", "q", "ready") for _ in range(2)]
+    b.crash_consumer("c")
+    assert [e.msg for e in rig.events("dropped")] == held
+    assert [got.msg for got in iter(lambda: b.basic_get("q", auto_ack=True), None)] == ready
