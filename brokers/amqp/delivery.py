@@ -632,20 +632,24 @@ class Deliveries:
     def basic_get(
         self, queue: str, auto_ack: bool = False, getter: str = "get"
     ) -> GetResult | None:
-        q = self._queue(queue)
-        if q.is_stream:
-            raise ValidationError(
-                f"NOT_IMPLEMENTED - basic.get not supported by stream queues queue '{queue}'",
-                code=NOT_IMPLEMENTED,
-            )
         if not isinstance(getter, str) or not getter or getter in self.consumers:
             raise ValidationError(f"getter must be a name not used by a consumer, got {getter!r}")
-        if q.type == "quorum" and q.single_active:
-            raise ResourceLocked(
-                f"RESOURCE_LOCKED - cannot obtain access to locked queue '{queue}' in vhost "
-                "'/'. basic.get operations are not supported by quorum queues with single "
-                "active consumer"
-            )
+        try:
+            q = self._queue(queue)
+            if q.is_stream:
+                raise ValidationError(
+                    f"NOT_IMPLEMENTED - basic.get not supported by stream queues queue '{queue}'",
+                    code=NOT_IMPLEMENTED,
+                )
+            if q.type == "quorum" and q.single_active:
+                raise ResourceLocked(
+                    f"RESOURCE_LOCKED - cannot obtain access to locked queue '{queue}' in vhost "
+                    "'/'. basic.get operations are not supported by quorum queues with single "
+                    "active consumer"
+                )
+        except (NotFound, ValidationError, ResourceLocked):
+            self._close_getter(getter)  # the broker closes the channel the get came on
+            raise
         if q.returning:  # a requeue sent before this get reaches the queue first
             self._flush_returns(q)
         if q.may_expire:
@@ -687,6 +691,23 @@ class Deliveries:
             body=msg.body,
             message_count=len(q.store),
         )
+
+    def _close_getter(self, getter: str) -> None:
+        """A channel error closed a getter's channel: what it held unacked goes back, and
+        its next channel counts delivery tags from 1 again."""
+        channel = self.getters.pop(getter, None)
+        if channel is None:
+            return
+        for tag in sorted(channel.unacked):
+            d = channel.unacked.pop(tag)
+            q = self.queues.get(d.queue)
+            if q is None:
+                continue
+            if q.returning:
+                self._flush_returns(q)
+            if not q.is_stream:
+                q.unacked -= 1
+            self._return(q, d.entry, "channel closed by an error")
 
     @staticmethod
     def _delivered_properties(q: Queue, entry: Entry) -> Properties:

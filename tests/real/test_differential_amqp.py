@@ -569,3 +569,25 @@ def test_returns_into_a_full_quorum_queue_drop_from_the_head(both):
 
     sim, real = both(script)
     assert sim.result == real.result == ["m3", "m4"]
+
+
+def test_a_refused_get_closes_the_channel_and_its_unacked_gets_go_back(both):
+    def script(api, wait):
+        api.queue_declare("q")
+        api.queue_declare(
+            "sac", arguments={"x-queue-type": "quorum", "x-single-active-consumer": True}
+        )
+        api.basic_publish("", "q", "x")
+        wait(5, until=confirmed_count(1))
+        held = api.basic_get("q")
+        try:
+            api.basic_get("sac")
+        except BrokerError:
+            pass
+        wait(0.3)
+        again = api.basic_get("q")
+        return held.delivery_tag, (again.msg, again.redelivered, again.delivery_tag)
+
+    sim, real = both(script)
+    assert sim.result == real.result == (1, ("m1", True, 1))
+    assert [e.msg for e in sim.of("requeued")] == [e.msg for e in real.of("requeued")] == ["m1"]

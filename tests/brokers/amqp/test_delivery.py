@@ -304,3 +304,15 @@ def test_who_is_next_after_a_consumer_used_up_its_credit(rig, qtype, third):
     b.basic_publish("", "q", "3")
     rig.run()
     assert [e.consumer_tag for e in rig.events("delivered")] == ["a", "b", third]
+
+
+def test_a_refused_get_closes_its_channel_and_what_it_held_goes_back(rig):
+    """basic.get on a missing queue is a channel error: the getter's unacked deliveries are
+    requeued and its next channel counts delivery tags from 1 (as on RabbitMQ)."""
+    ids = fill(rig, n=2)
+    first = rig.broker.basic_get("q")
+    with pytest.raises(Exception, match="NOT_FOUND"):
+        rig.broker.basic_get("missing")
+    assert [e.msg for e in rig.events("requeued")] == [first.msg]
+    again = rig.broker.basic_get("q")
+    assert (again.msg, again.redelivered, again.delivery_tag) == (ids[0], True, 1)
