@@ -591,3 +591,27 @@ def test_a_refused_get_closes_the_channel_and_its_unacked_gets_go_back(both):
     sim, real = both(script)
     assert sim.result == real.result == (1, ("m1", True, 1))
     assert [e.msg for e in sim.of("requeued")] == [e.msg for e in real.of("requeued")] == ["m1"]
+
+
+@pytest.mark.parametrize("stop", ["cancel", "crash"])
+@pytest.mark.parametrize("qtype", ["classic", "quorum"])
+def test_what_the_next_single_active_consumer_gets_first(both, qtype, stop):
+    """a holds two, b waits, two are ready, a goes: a classic queue gives b a's messages
+    first, a quorum queue the ready ones first (a's come back after b is active)."""
+
+    def script(api, wait):
+        api.queue_declare("q", arguments={"x-queue-type": qtype, "x-single-active-consumer": True})
+        api.basic_consume("q", consumer_tag="a", prefetch_count=2, behaviour="manual")
+        wait(0.3)
+        api.basic_consume("q", consumer_tag="b", prefetch_count=2, behaviour="manual")
+        for i in range(4):
+            api.basic_publish("", "q", str(i))
+        wait(5, until=delivered_count(2))
+        api.basic_cancel("a") if stop == "cancel" else api.crash_consumer("a")
+        wait(5, until=delivered_count(4))
+
+    sim, real = both(script)
+    seen = [[(e.consumer_tag, e.msg) for e in r.of("delivered")] for r in (sim, real)]
+    assert seen[0] == seen[1]
+    first = ["m1", "m2"] if qtype == "classic" else ["m3", "m4"]
+    assert seen[0][2:] == [("b", m) for m in first]

@@ -31,3 +31,19 @@ def test_basic_get_is_refused_on_a_quorum_queue_with_single_active_consumer(rig)
     with pytest.raises(ResourceLocked, match="not supported by quorum queues with single active"):
         b.basic_get("q")
     assert b.describe()["queues"][0]["ready"] == 1
+
+
+@pytest.mark.parametrize("stop", ["basic_cancel", "crash_consumer"])
+@pytest.mark.parametrize(("qtype", "first"), [("classic", slice(0, 2)), ("quorum", slice(2, 4))])
+def test_what_the_next_single_active_consumer_gets_first(rig, qtype, first, stop):
+    """a holds m1 m2, b waits, m3 m4 are ready, a goes: a classic queue takes a's messages
+    back first, a quorum queue serves b from what is ready first (checked on RabbitMQ 3.10)."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-queue-type": qtype, "x-single-active-consumer": True})
+    b.basic_consume("q", "a", prefetch_count=2, behaviour="manual")
+    b.basic_consume("q", "b", prefetch_count=2, behaviour="manual")
+    ids = [b.basic_publish("", "q", str(i)) for i in range(4)]
+    rig.run()
+    getattr(b, stop)("a")
+    rig.run()
+    assert rig.delivered("b") == ids[first]
