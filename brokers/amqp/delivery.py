@@ -308,6 +308,8 @@ class Deliveries:
                 or best.prefetch == 0
                 or len(best.channel.unacked) + best.returning < best.prefetch
             ):  # Consumer.has_credit, inlined
+                if best.state == "active" and q.store and not q.single_active:
+                    best.blocked = True  # tried without credit: out of the rotation
                 return
             reason = (_SINGLE_ACTIVE if q.single_active else _SOLE) + best.credit_text()
         else:
@@ -340,7 +342,7 @@ class Deliveries:
             consumers.remove(best)
             consumers.append(best)
         self._deliver(q, best, entry, reason)
-        if q.type == "quorum" and len(consumers) > 1 and not best.has_credit():
+        if q.type == "quorum" and not best.has_credit():
             best.blocked = True  # rabbit_fifo keeps only consumers with credit in its rotation
         if q.may_expire:
             self._reschedule_expiry(q)

@@ -615,3 +615,22 @@ def test_what_the_next_single_active_consumer_gets_first(both, qtype, stop):
     assert seen[0] == seen[1]
     first = ["m1", "m2"] if qtype == "classic" else ["m3", "m4"]
     assert seen[0][2:] == [("b", m) for m in first]
+
+
+@pytest.mark.parametrize(("qtype", "second"), [("classic", "c0"), ("quorum", "c1")])
+def test_a_sole_consumer_whose_credit_ran_out_and_who_joined_since(both, qtype, second):
+    def script(api, wait):
+        api.queue_declare("q", arguments={"x-queue-type": qtype})
+        api.basic_consume("q", consumer_tag="c0", prefetch_count=1, behaviour="manual")
+        api.basic_publish("", "q", "1")
+        wait(5, until=delivered_count(1))
+        api.basic_consume("q", consumer_tag="c1", prefetch_count=3, behaviour="manual")
+        wait(0.3)
+        api.basic_ack("c0", 1)
+        wait(0.3)
+        api.basic_publish("", "q", "2")
+        wait(5, until=delivered_count(2))
+
+    sim, real = both(script)
+    seen = [[(e.consumer_tag, e.msg) for e in r.of("delivered")] for r in (sim, real)]
+    assert seen[0] == seen[1] == [("c0", "m1"), (second, "m2")]

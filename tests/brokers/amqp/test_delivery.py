@@ -316,3 +316,22 @@ def test_a_refused_get_closes_its_channel_and_what_it_held_goes_back(rig):
     assert [e.msg for e in rig.events("requeued")] == [first.msg]
     again = rig.broker.basic_get("q")
     assert (again.msg, again.redelivered, again.delivery_tag) == (ids[0], True, 1)
+
+
+@pytest.mark.parametrize(("qtype", "second"), [("classic", "c0"), ("quorum", "c1")])
+def test_a_sole_consumer_whose_credit_ran_out_and_who_joined_since(rig, qtype, second):
+    """c0 alone (prefetch 1) takes m1, c1 joins, c0 acks, m2 comes: a classic queue never
+    tried c0 without credit, so c0 keeps its turn; a quorum queue took c0 out of its
+    rotation when its credit ran out, and the ack put it behind c1 (checked on 3.10)."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-queue-type": qtype})
+    b.basic_consume("q", "c0", prefetch_count=1, behaviour="manual")
+    b.basic_publish("", "q", "1")
+    rig.run()
+    b.basic_consume("q", "c1", prefetch_count=3, behaviour="manual")
+    rig.run()
+    b.basic_ack("c0", 1)
+    rig.run()
+    b.basic_publish("", "q", "2")
+    rig.run()
+    assert [e.consumer_tag for e in rig.events("delivered")] == ["c0", second]
