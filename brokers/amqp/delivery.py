@@ -274,7 +274,10 @@ class Deliveries:
                 )
 
     def _promote(self, q: Queue) -> None:
-        nxt = next((c for c in q.consumers if c.state == "waiting"), None)
+        waiting = [c for c in q.consumers if c.state == "waiting"]
+        if q.type == "classic":  # a classic queue takes the highest x-priority (3.10, checked)
+            waiting.sort(key=_by_priority)
+        nxt = waiting[0] if waiting else None
         if nxt is not None:
             nxt.state = "active"
         self._emit(

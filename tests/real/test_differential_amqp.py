@@ -634,3 +634,26 @@ def test_a_sole_consumer_whose_credit_ran_out_and_who_joined_since(both, qtype, 
     sim, real = both(script)
     seen = [[(e.consumer_tag, e.msg) for e in r.of("delivered")] for r in (sim, real)]
     assert seen[0] == seen[1] == [("c0", "m1"), (second, "m2")]
+
+
+@pytest.mark.parametrize("qtype", ["classic", "quorum"])
+def test_which_waiting_single_active_consumer_becomes_active(both, qtype):
+    def script(api, wait):
+        api.queue_declare("q", arguments={"x-queue-type": qtype, "x-single-active-consumer": True})
+        for tag, prio in (("first", 0), ("low", 0), ("high", 5)):
+            api.basic_consume(
+                "q",
+                consumer_tag=tag,
+                prefetch_count=1,
+                behaviour="manual",
+                arguments={"x-priority": prio} if prio else {},
+            )
+            wait(0.2)
+        api.basic_cancel("first")
+        wait(0.3)
+        api.basic_publish("", "q", "x")
+        wait(5, until=delivered_count(1))
+
+    sim, real = both(script)
+    seen = [[e.consumer_tag for e in r.of("delivered")] for r in (sim, real)]
+    assert seen[0] == seen[1] == (["high"] if qtype == "classic" else ["low"])

@@ -47,3 +47,18 @@ def test_what_the_next_single_active_consumer_gets_first(rig, qtype, first, stop
     getattr(b, stop)("a")
     rig.run()
     assert rig.delivered("b") == ids[first]
+
+
+@pytest.mark.parametrize(("qtype", "next_active"), [("classic", "high"), ("quorum", "low")])
+def test_which_waiting_consumer_becomes_active(rig, qtype, next_active):
+    """The active consumer goes: a classic queue activates the waiting consumer with the
+    highest x-priority, a quorum queue (3.10) the one that has waited longest (checked)."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-queue-type": qtype, "x-single-active-consumer": True})
+    b.basic_consume("q", "first", prefetch_count=1, behaviour="manual")
+    b.basic_consume("q", "low", prefetch_count=1, behaviour="manual")
+    b.basic_consume("q", "high", prefetch_count=1, behaviour="manual", arguments={"x-priority": 5})
+    b.basic_cancel("first")
+    b.basic_publish("", "q", "x")
+    rig.run()
+    assert [e.consumer_tag for e in rig.events("delivered")] == [next_active]
