@@ -236,7 +236,8 @@ class Deliveries:
                     q.returning.extend((d.entry, why, None) for d in unacked)
                 else:
                     for delivery in unacked:
-                        self._return(q, delivery.entry, why)
+                        self._return(q, delivery.entry, why, limit=False)
+                    self._limit_returns(q)
         if state == "crashed":
             self._emit(
                 ev.ConsumerCrashed(
@@ -601,7 +602,8 @@ class Deliveries:
                 c.returning -= 1
                 if c.blocked:
                     self._unblock(c)
-            self._return(q, entry, why)
+            self._return(q, entry, why, limit=False)
+        self._limit_returns(q)
 
     def _unblock(self, c: Consumer) -> None:
         """Credit came back to a consumer out of the rotation: it rejoins at the back."""
@@ -613,7 +615,9 @@ class Deliveries:
             q.consumers.remove(c)
             q.consumers.append(c)
 
-    def _return(self, q: Queue, entry: Entry, why: str, back: bool = False) -> None:
+    def _return(
+        self, q: Queue, entry: Entry, why: str, back: bool = False, limit: bool = True
+    ) -> None:
         """Put an unacked message back; quorum queues count it towards the delivery limit.
 
         `back`: a nack or reject, which a quorum queue without `x-delivery-limit` enqueues
@@ -635,9 +639,15 @@ class Deliveries:
                 t=self.clock.now, msg=entry.message.id, queue=q.name, position=position, reason=why
             )
         )
+        if limit:
+            self._limit_returns(q)
+
+    def _limit_returns(self, q: Queue) -> None:
+        """Apply the length limit once messages came back (all of one requeue together)."""
         if q.limited and q.overflow == "drop-head" and q.over():
             # both apply the length limit to what comes back: a classic queue at once,
             # rabbit_fifo after giving consumers with credit what they can take
+            quorum = q.type == "quorum"
             if not quorum or not any(c.state == "active" and c.has_credit() for c in q.consumers):
                 self._drop_head(q)
         if q.may_expire:
@@ -714,6 +724,7 @@ class Deliveries:
         channel = self.getters.pop(getter, None)
         if channel is None:
             return
+        touched: dict[str, Queue] = {}
         for tag in sorted(channel.unacked):
             d = channel.unacked.pop(tag)
             q = self.queues.get(d.queue)
@@ -723,7 +734,10 @@ class Deliveries:
                 self._flush_returns(q)
             if not q.is_stream:
                 q.unacked -= 1
-            self._return(q, d.entry, "channel closed by an error")
+            touched[q.name] = q
+            self._return(q, d.entry, "channel closed by an error", limit=False)
+        for q in touched.values():
+            self._limit_returns(q)
 
     @staticmethod
     def _delivered_properties(q: Queue, entry: Entry) -> Properties:

@@ -657,3 +657,25 @@ def test_which_waiting_single_active_consumer_becomes_active(both, qtype):
     sim, real = both(script)
     seen = [[e.consumer_tag for e in r.of("delivered")] for r in (sim, real)]
     assert seen[0] == seen[1] == (["high"] if qtype == "classic" else ["low"])
+
+
+def test_messages_requeued_together_into_a_full_queue_are_dead_lettered_in_queue_order(both):
+    def script(api, wait):
+        api.exchange_declare("dlx", "fanout")
+        api.queue_declare("dead")
+        api.queue_bind("dead", "dlx", "")
+        api.queue_declare("q", arguments={"x-max-length": 2, "x-dead-letter-exchange": "dlx"})
+        api.basic_consume("q", consumer_tag="c", prefetch_count=2, behaviour="manual")
+        api.basic_publish("", "q", "a")
+        api.basic_publish("", "q", "b")
+        wait(5, until=delivered_count(2))
+        api.basic_reject("c", 1, requeue=True)
+        wait(5, until=delivered_count(3))
+        api.basic_publish("", "q", "c")
+        api.basic_publish("", "q", "d")
+        wait(5, until=confirmed_count(4))
+        api.basic_cancel("c")
+        return [g.msg for g in get_all(api, "dead", wait, 2)]
+
+    sim, real = both(script)
+    assert sim.result == real.result == ["m1", "m2"]
