@@ -84,6 +84,12 @@ class Consumer:
         self.work: deque[tuple[float, Delivery]] = deque()  # (done at, delivery), in order
         self.timer: Any = None  # finishes work[0]
         self.stream_next = 0
+        #: nacked/rejected deliveries on their way back to a classic queue: they hold
+        #: prefetch credit until the queue takes them back (`Deliveries._apply_returns`)
+        self.returning = 0
+        #: out of the queue's rotation: a delivery found it without credit (classic) or its
+        #: credit ran out (quorum); it rejoins at the back when credit returns
+        self.blocked = False
         self.delivered = 0
         self.acked = 0
         self.nacked = 0
@@ -91,13 +97,17 @@ class Consumer:
 
     def has_credit(self) -> bool:
         """Whether prefetch allows one more delivery (auto-ack consumers ignore prefetch)."""
-        return self.auto_ack or self.prefetch == 0 or len(self.channel.unacked) < self.prefetch
+        return (
+            self.auto_ack
+            or self.prefetch == 0
+            or len(self.channel.unacked) + self.returning < self.prefetch
+        )
 
     def credit_text(self) -> str:
         """The credit part of a delivery reason: "prefetch credit 7/10" or no limit."""
         if self.auto_ack or self.prefetch == 0:
             return "no prefetch limit"
-        left = self.prefetch - len(self.channel.unacked)
+        left = self.prefetch - len(self.channel.unacked) - self.returning
         text = self._credit_texts.get(left)
         if text is None:  # a handful of values per consumer, formatted once each
             text = self._credit_texts[left] = f"prefetch credit {left}/{self.prefetch}"

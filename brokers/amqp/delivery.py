@@ -5,11 +5,15 @@ the credit appeared), so step mode shows deliveries one by one. The queue picks,
 active consumers with credit, the highest `x-priority`, round robin within a priority
 (the consumer served goes to the back). With `x-single-active-consumer` only the first
 registered consumer is active; the next takes over when it goes. Requeue puts a message
-back at its original position in classic queues and in front of new messages in quorum
-queues, where each return counts towards `x-delivery-limit`. Streams deliver from each
-consumer's own offset, and acks only give credit back. Auto-ack consumers own their
-messages on delivery: a crash loses those still being processed. Leaves out
-`basic.recover`, consumer timeouts and the `exclusive` consume flag.
+back at its original position in classic queues, once the acks sent with it are handled
+and the deliveries they allow are made (RabbitMQ prioritises acks); in quorum queues a
+closed channel's messages go in front of new ones, and so does a nack or reject when
+`x-delivery-limit` is set (each return counts towards it), else it goes to the back.
+A consumer leaves the rotation when a delivery finds it without credit (classic) or when
+its credit runs out (quorum), and rejoins at the back when credit returns.
+Streams deliver from each consumer's own offset, and acks only give credit back.
+Auto-ack consumers own their messages on delivery: a crash loses those still being
+processed. Leaves out `basic.recover`, consumer timeouts and the `exclusive` consume flag.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ from brokers.amqp.validation import (
     interval_seconds,
 )
 from brokers.errors import NotFound, ResourceLocked, ValidationError
+
+
+def _by_priority(c: Consumer) -> int:
+    return -c.priority
+
 
 # reasons for a push delivery (`Deliveries._push_reason`), credit text appended
 _SINGLE_ACTIVE = "single active consumer; "
@@ -117,6 +126,7 @@ class Deliveries:
         live = [c for c in q.consumers if c.state in ("active", "waiting")]
         consumer.state = "waiting" if q.single_active and live else "active"
         consumer.channel = Channel(consumer.tag)
+        consumer.blocked = False
         consumer.busy_until = self.clock.now
         if q.is_stream:
             consumer.stream_next = self._resolve_offset(q, consumer.offset_spec)
@@ -144,7 +154,7 @@ class Deliveries:
         if spec == "first":
             return log.first_offset
         if spec == "last":
-            return max(log.first_offset, log.end - 1)
+            return log.last_chunk()
         if spec == "next":
             return log.end
         if isinstance(spec, int):
@@ -189,6 +199,8 @@ class Deliveries:
     def _drop_consumer(self, consumer: Consumer, state: str, *, requeue: bool, why: str) -> None:
         """Stop a consumer: close its channel (requeue unacked), lose auto-ack work on a crash."""
         q = self.queues.get(consumer.queue)
+        if q is not None and q.returning:  # requeues sent before the channel closed
+            self._flush_returns(q)
         was_active = consumer.state == "active"
         consumer.state = state
         now = self.clock.now
@@ -216,8 +228,16 @@ class Deliveries:
             q.consumers.remove(consumer)
             q.unacked -= 0 if q.is_stream else len(unacked)
             if requeue and not q.is_stream:
-                for delivery in unacked:
-                    self._return(q, delivery.entry, why)
+                if q.type == "quorum" and q.single_active:
+                    # a quorum queue makes the next single active consumer active and
+                    # serves it from what is ready before the closed channel's messages
+                    # come back (checked on RabbitMQ 3.10; a classic queue returns them
+                    # first: its basic.cancel delivers nothing until the channel closes)
+                    q.returning.extend((d.entry, why, None) for d in unacked)
+                else:
+                    for delivery in unacked:
+                        self._return(q, delivery.entry, why, limit=False)
+                    self._limit_returns(q)
         if state == "crashed":
             self._emit(
                 ev.ConsumerCrashed(
@@ -249,9 +269,16 @@ class Deliveries:
             self._remove_queue(q, "deleted (exclusive owner's connection closed)")
         else:
             self._kick(q)
+            if q.returning and q.returns_timer is None:
+                q.returns_timer = self.clock.at(
+                    self.clock.now + self.network_delay, self._apply_returns, q
+                )
 
     def _promote(self, q: Queue) -> None:
-        nxt = next((c for c in q.consumers if c.state == "waiting"), None)
+        waiting = [c for c in q.consumers if c.state == "waiting"]
+        if q.type == "classic":  # a classic queue takes the highest x-priority (3.10, checked)
+            waiting.sort(key=_by_priority)
+        nxt = waiting[0] if waiting else None
         if nxt is not None:
             nxt.state = "active"
         self._emit(
@@ -281,18 +308,34 @@ class Deliveries:
         if len(consumers) == 1:  # the common case: nothing to choose between
             best = consumers[0]
             if best.state != "active" or not (
-                best.auto_ack or best.prefetch == 0 or len(best.channel.unacked) < best.prefetch
+                best.auto_ack
+                or best.prefetch == 0
+                or len(best.channel.unacked) + best.returning < best.prefetch
             ):  # Consumer.has_credit, inlined
+                if best.state == "active" and q.store and not q.single_active:
+                    best.blocked = True  # tried without credit: out of the rotation
                 return
             reason = (_SINGLE_ACTIVE if q.single_active else _SOLE) + best.credit_text()
         else:
-            ready = [c for c in consumers if c.state == "active" and c.has_credit()]
-            if not ready:
+            if not q.store:
                 return
-            best = ready[0]
-            for c in ready[1:]:
-                if c.priority > best.priority:
+            best = None
+            # RabbitMQ tries consumers in turn, highest x-priority first; one found without
+            # credit leaves the rotation (rabbit_queue_consumers:block_consumer)
+            turn = consumers
+            if any(c.priority for c in consumers):
+                turn = sorted(consumers, key=_by_priority)  # stable: turns within a priority
+            for c in turn:
+                if c.state != "active" or c.blocked:
+                    continue
+                if c.has_credit():
                     best = c
+                    break
+                if not q.single_active:
+                    c.blocked = True
+            if best is None:
+                return
+            ready = [c for c in consumers if c.state == "active" and c.has_credit()]
             reason = self._push_reason(q, best, ready)
         store = q.store
         entry = store.pop()
@@ -303,6 +346,8 @@ class Deliveries:
             consumers.remove(best)
             consumers.append(best)
         self._deliver(q, best, entry, reason)
+        if q.type == "quorum" and not best.has_credit():
+            best.blocked = True  # rabbit_fifo keeps only consumers with credit in its rotation
         if q.may_expire:
             self._reschedule_expiry(q)
         if q.dispatch_timer is None and store:
@@ -407,6 +452,8 @@ class Deliveries:
         del c.channel.unacked[tag]
         c.acked += 1
         now = self.clock.now
+        if c.blocked:
+            self._unblock(c)
         self._emit(
             ev.Acked.make(
                 t=now,
@@ -507,27 +554,102 @@ class Deliveries:
             q.unacked -= 1
             if how == "ack":
                 continue
-            if requeue:
-                self._return(q, d.entry, f"basic.{how} with requeue")
+            if requeue and q.type == "classic":
+                q.returning.append((d.entry, f"basic.{how} with requeue", c))
+                if c is not None:
+                    c.returning += 1
+            elif requeue:
+                self._return(q, d.entry, f"basic.{how} with requeue", back=True)
             else:
                 self._dead_letter(q, d.entry, "rejected")
+        if c is not None and c.blocked:
+            self._unblock(c)
         for q in touched.values():
             self._kick(q)
+            if q.returning and q.returns_timer is None:
+                q.returns_timer = self.clock.at(
+                    self.clock.now + self.network_delay, self._apply_returns, q
+                )
 
-    def _return(self, q: Queue, entry: Entry, why: str) -> None:
-        """Put an unacked message back; quorum queues count it towards the delivery limit."""
+    def _apply_returns(self, q: Queue) -> None:
+        """A classic queue takes back what was nacked or rejected with requeue.
+
+        RabbitMQ's queue process handles an ack before a requeue that waits in its mailbox
+        with it (`rabbit_amqqueue_process:prioritise_cast`), and delivers what the ack's
+        credit allows at once; so messages already deliverable go first, then the requeued
+        ones come back at their original positions. Until then they hold the consumer's
+        prefetch credit.
+        """
+        q.returns_timer = None
+        if q.name not in self.queues or not q.returning:
+            return
+        pending = q.dispatch_timer
+        if pending is not None and pending.time <= self.clock.now + self.network_delay:
+            q.returns_timer = self.clock.at(
+                self.clock.now + self.network_delay, self._apply_returns, q
+            )
+            return
+        self._flush_returns(q)
+
+    def _flush_returns(self, q: Queue) -> None:
+        """Take back every pending requeue now (before a get, a purge, a channel close...)."""
+        if q.returns_timer is not None:
+            q.returns_timer.cancel()
+            q.returns_timer = None
+        returning, q.returning = q.returning, []
+        for entry, why, c in returning:
+            if c is not None:
+                c.returning -= 1
+                if c.blocked:
+                    self._unblock(c)
+            self._return(q, entry, why, limit=False)
+        self._limit_returns(q)
+
+    def _unblock(self, c: Consumer) -> None:
+        """Credit came back to a consumer out of the rotation: it rejoins at the back."""
+        if not c.has_credit():
+            return
+        c.blocked = False
+        q = self.queues.get(c.queue)
+        if q is not None and c in q.consumers and not q.single_active:
+            q.consumers.remove(c)
+            q.consumers.append(c)
+
+    def _return(
+        self, q: Queue, entry: Entry, why: str, back: bool = False, limit: bool = True
+    ) -> None:
+        """Put an unacked message back; quorum queues count it towards the delivery limit.
+
+        `back`: a nack or reject, which a quorum queue without `x-delivery-limit` enqueues
+        again behind every ready message (RabbitMQ 3.10's `rabbit_fifo`, checked).
+        """
         entry.returns += 1
         entry.redelivered = True
-        if q.type == "quorum" and q.delivery_limit is not None and entry.returns > q.delivery_limit:
+        quorum = q.type == "quorum"
+        if quorum and q.delivery_limit is not None and entry.returns > q.delivery_limit:
             self._dead_letter(q, entry, "delivery_limit")
             return
-        position = q.store.requeue(entry)
+        if quorum and back and q.delivery_limit is None:
+            position = q.store.requeue_at_back(entry)
+        else:
+            position = q.store.requeue(entry)
         q.bytes += entry.message.size
         self._emit(
             ev.Requeued.make(
                 t=self.clock.now, msg=entry.message.id, queue=q.name, position=position, reason=why
             )
         )
+        if limit:
+            self._limit_returns(q)
+
+    def _limit_returns(self, q: Queue) -> None:
+        """Apply the length limit once messages came back (all of one requeue together)."""
+        if q.limited and q.overflow == "drop-head" and q.over():
+            # both apply the length limit to what comes back: a classic queue at once,
+            # rabbit_fifo after giving consumers with credit what they can take
+            quorum = q.type == "quorum"
+            if not quorum or not any(c.state == "active" and c.has_credit() for c in q.consumers):
+                self._drop_head(q)
         if q.may_expire:
             self._reschedule_expiry(q)
         self._kick(q)
@@ -536,14 +658,26 @@ class Deliveries:
     def basic_get(
         self, queue: str, auto_ack: bool = False, getter: str = "get"
     ) -> GetResult | None:
-        q = self._queue(queue)
-        if q.is_stream:
-            raise ValidationError(
-                f"NOT_IMPLEMENTED - basic.get not supported by stream queues queue '{queue}'",
-                code=NOT_IMPLEMENTED,
-            )
         if not isinstance(getter, str) or not getter or getter in self.consumers:
             raise ValidationError(f"getter must be a name not used by a consumer, got {getter!r}")
+        try:
+            q = self._queue(queue)
+            if q.is_stream:
+                raise ValidationError(
+                    f"NOT_IMPLEMENTED - basic.get not supported by stream queues queue '{queue}'",
+                    code=NOT_IMPLEMENTED,
+                )
+            if q.type == "quorum" and q.single_active:
+                raise ResourceLocked(
+                    f"RESOURCE_LOCKED - cannot obtain access to locked queue '{queue}' in vhost "
+                    "'/'. basic.get operations are not supported by quorum queues with single "
+                    "active consumer"
+                )
+        except (NotFound, ValidationError, ResourceLocked):
+            self._close_getter(getter)  # the broker closes the channel the get came on
+            raise
+        if q.returning:  # a requeue sent before this get reaches the queue first
+            self._flush_returns(q)
         if q.may_expire:
             self._expire(q, strict=False)
         entry = q.store.pop()
@@ -583,6 +717,27 @@ class Deliveries:
             body=msg.body,
             message_count=len(q.store),
         )
+
+    def _close_getter(self, getter: str) -> None:
+        """A channel error closed a getter's channel: what it held unacked goes back, and
+        its next channel counts delivery tags from 1 again."""
+        channel = self.getters.pop(getter, None)
+        if channel is None:
+            return
+        touched: dict[str, Queue] = {}
+        for tag in sorted(channel.unacked):
+            d = channel.unacked.pop(tag)
+            q = self.queues.get(d.queue)
+            if q is None:
+                continue
+            if q.returning:
+                self._flush_returns(q)
+            if not q.is_stream:
+                q.unacked -= 1
+            touched[q.name] = q
+            self._return(q, d.entry, "channel closed by an error", limit=False)
+        for q in touched.values():
+            self._limit_returns(q)
 
     @staticmethod
     def _delivered_properties(q: Queue, entry: Entry) -> Properties:

@@ -110,7 +110,7 @@ class Publishing:
         )
         refused = []
         for name in queues:
-            if not self._enqueue(self.queues[name], msg):
+            if not self._enqueue(self.queues[name], msg, confirm):
                 refused.append(name)
         if not confirm:
             return mid
@@ -166,11 +166,14 @@ class Publishing:
         return tuple(queues), tuple(matches)
 
     # -- queues --------------------------------------------------------------------
-    def _enqueue(self, q: Queue, msg: Message) -> bool:
-        """Put a copy of `msg` on `q`; False when the queue refused it (reject-publish)."""
+    def _enqueue(self, q: Queue, msg: Message, confirmed: bool = False) -> bool:
+        """Put a copy of `msg` on `q`; False when the queue refused it (reject-publish).
+
+        `confirmed`: published in confirm mode (a stream writes it as a chunk of its own).
+        """
         now = self.clock.now
         if q.is_stream:
-            return self._append(q, msg)
+            return self._append(q, msg, confirmed)
         if q.limited and q.overflow != "drop-head" and q.full(msg.size):
             if q.overflow == "reject-publish-dlx":
                 self._dead_letter(q, Entry(msg, 0, None, None), "maxlen")
@@ -204,10 +207,10 @@ class Publishing:
             self._reschedule_expiry(q)
         return True
 
-    def _append(self, q: Queue, msg: Message) -> bool:
+    def _append(self, q: Queue, msg: Message, alone: bool) -> bool:
         self._seq += 1
         entry = Entry(msg, self._seq, None, None)
-        offset = q.store.append(entry)
+        offset = q.store.append(entry, self.clock.now, alone)
         q.bytes += msg.size
         self._emit(
             ev.Enqueued.make(

@@ -9,8 +9,11 @@ one queue's copy with its own position, expiry and delivery count. Storage rules
   priorities above the maximum count as the maximum, no priority counts as 0;
 - quorum: FIFO, but returned messages wait in a `returns` queue served before any new
   message, in the order they came back (RabbitMQ's `rabbit_fifo`); each return adds one
-  to the delivery count;
-- stream: an append-only log with offsets; nothing is removed by consuming.
+  to the delivery count. Without `x-delivery-limit` a nack or reject with requeue
+  enqueues the message again at the back instead (RabbitMQ 3.10, checked); a closed
+  channel's messages still go to the returns queue;
+- stream: an append-only log with offsets, in chunks (the messages written at one
+  instant); nothing is removed by consuming.
 
 Expiry is at the head only (the next message to deliver), as in RabbitMQ, so a long-TTL
 message blocks shorter ones behind it. Leaves out lazy mode, paging to disk, `x-expires`
@@ -220,6 +223,12 @@ class QuorumStore:
         self.returns.append(entry)
         return len(self.returns) - 1
 
+    def requeue_at_back(self, entry: Entry) -> int:
+        """Enqueue a returned message again behind every ready one (RabbitMQ 3.10's
+        `rabbit_fifo` does this for a nack or reject when no `x-delivery-limit` is set)."""
+        self.fresh.append(entry)
+        return len(self) - 1
+
     def heads(self) -> list[Entry]:
         head = self.peek()
         return [head] if head else []
@@ -233,11 +242,21 @@ class QuorumStore:
 
 
 class StreamLog:
-    """An append-only log; offsets start at 0 and survive retention."""
+    """An append-only log; offsets start at 0 and survive retention.
+
+    Messages written together form one chunk, as in RabbitMQ's osiris, whose writer puts
+    every message waiting for it in one chunk: here, the messages appended at the same
+    virtual instant, except that a publish in confirm mode is a chunk of its own (its
+    publisher waits for the confirm, so nothing of it waits with the message).
+    `x-stream-offset=last` starts at the first message of the last chunk.
+    """
 
     def __init__(self) -> None:
         self.log: list[Entry] = []
         self.first_offset = 0
+        self.chunk_starts: list[int] = []  # offset of each chunk's first message
+        self._chunk_time: float | None = None
+        self._chunk_closed = True
 
     def __len__(self) -> int:
         return len(self.log)
@@ -247,10 +266,22 @@ class StreamLog:
         """The offset the next appended message will get."""
         return self.first_offset + len(self.log)
 
-    def append(self, entry: Entry) -> int:
-        entry.offset = self.end
+    def append(self, entry: Entry, now: float, alone: bool = False) -> int:
+        """Append at `now`: a new chunk unless the last one was written at the same instant
+        and is open; `alone` (a confirmed publish) makes a chunk of one message."""
+        entry.offset = offset = self.end
+        if alone or self._chunk_closed or now != self._chunk_time or not self.log:
+            self.chunk_starts.append(offset)
+        self._chunk_time = now
+        self._chunk_closed = alone
         self.log.append(entry)
-        return entry.offset
+        return offset
+
+    def last_chunk(self) -> int:
+        """Offset of the first message of the last chunk (the end when empty)."""
+        if not self.log:
+            return self.end
+        return max(self.chunk_starts[-1], self.first_offset)
 
     def at(self, offset: int) -> Entry:
         return self.log[offset - self.first_offset]
@@ -259,6 +290,9 @@ class StreamLog:
         """Drop the `count` oldest messages (retention)."""
         gone, self.log = self.log[:count], self.log[count:]
         self.first_offset += len(gone)
+        starts = self.chunk_starts
+        while len(starts) > 1 and starts[1] <= self.first_offset:
+            starts.pop(0)
         return gone
 
     def first_at_or_after(self, time: float) -> int:
@@ -273,6 +307,9 @@ class StreamLog:
 
     def clear(self) -> None:
         self.log.clear()
+        self.chunk_starts.clear()
+        self._chunk_time = None
+        self._chunk_closed = True
 
 
 class Queue:
@@ -329,6 +366,10 @@ class Queue:
         )
         self.dispatch_timer: Any = None
         self.expiry_timer: Any = None
+        #: classic queues: (entry, why, consumer) nacked or rejected with requeue, not yet
+        #: taken back; `returns_timer` takes them back once pending deliveries are made
+        self.returning: list[tuple[Entry, str, Any]] = []
+        self.returns_timer: Any = None
 
     @property
     def ready(self) -> int:
@@ -352,7 +393,7 @@ class Queue:
         return {
             "name": self.name,
             "type": self.type,
-            "ready": self.ready,
+            "ready": self.ready + len(self.returning),
             "unacked": self.unacked,
             "consumers": sum(1 for c in self.consumers if c.state in ("active", "waiting")),
             "arguments": dict(self.arguments),

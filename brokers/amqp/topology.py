@@ -287,10 +287,12 @@ class Topology:
         return 0 if q is None else self._remove_queue(q, "deleted")
 
     def _remove_queue(self, q: Queue, reason: str) -> int:
+        if q.returning:
+            self._flush_returns(q)
         count = q.ready
         for consumer in list(q.consumers):
             self._drop_consumer(consumer, "cancelled", requeue=False, why=f"queue {reason}")
-        for timer in (q.dispatch_timer, q.expiry_timer):
+        for timer in (q.dispatch_timer, q.expiry_timer, q.returns_timer):
             if timer is not None:
                 timer.cancel()
         self._drop_ready(q, f"queue {reason}")
@@ -314,6 +316,8 @@ class Topology:
             raise ValidationError(
                 f"NOT_IMPLEMENTED - queue.purge not supported by stream queue '{queue}'", code=540
             )
+        if q.returning:
+            self._flush_returns(q)
         count = self._drop_ready(q, "purged")
         self._emit(ev.QueuePurged(t=self.clock.now, queue=queue, messages=count))
         self._reschedule_expiry(q)

@@ -71,6 +71,7 @@ class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
         self.depths: dict[str, tuple[int, int]] = {}
         self.control: PikaLoop | None = None
         self.channel: Any = None
+        self.plain_channel: Any = None
         self._seq = 0
         self._ctag = 0
         self._counts: dict[tuple[str, str], int] = {}
@@ -97,6 +98,10 @@ class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
         channel = connection.channel()
         channel.confirm_delivery()
         self.channel = channel
+        # publishes with confirm=False: a channel not in confirm mode, nothing waited for
+        plain = connection.channel()
+        plain.add_on_return_callback(self._on_plain_return)
+        self.plain_channel = plain
 
     @property
     def connected(self) -> bool:
@@ -124,11 +129,20 @@ class RabbitMQAdapter(TopologyOps, MessageOps, SettleOps, AmqpApi):
         try:
             return control.submit(lambda: fn(self.channel))
         except pe.ChannelClosed as exc:
+            self._gets_returned()
             try:
                 control.submit(lambda: self._open_channel(control.connection))
             except Exception:  # noqa: BLE001 - the connection is going; poll() reconnects
                 pass
             raise broker_error(exc, self.names.scrub) from None
+
+    def _gets_returned(self) -> None:
+        """The broker closed the control channel: it took back every basic.get delivery
+        still unacked on it (and the next channel counts delivery tags from 1)."""
+        held, self.gets = self.gets, {}
+        for tag in sorted(held):
+            _, d = held[tag]
+            self.settle_return(d, d.queue, "channel closed by an error")
 
     def redeclare(self) -> None:
         """Declare again everything this sandbox had (after the broker came back)."""

@@ -1,7 +1,8 @@
 """Publishing, consuming, acks and basic.get on a real RabbitMQ.
 
 Part of `RabbitMQAdapter` (see `brokers.real.rabbitmq.adapter`). Publishes go through the control
-connection with publisher confirms and `mandatory`; each consumer is a real pika
+connection with publisher confirms and `mandatory` (with `confirm=False`, on a second
+channel of that connection not in confirm mode, waiting for nothing); each consumer is a real pika
 consumer on its own thread and connection (`brokers.real.rabbitmq.consumer`); every
 message carries its engine-style id in the `x-bp-msg` header. A publish the connection
 took down with it (handed over, never confirmed) gets `Confirmed(ack=False)` with the
@@ -61,6 +62,7 @@ class MessageOps:
         properties: Properties | None = None,
         mandatory: bool = False,
         publisher: str = "",
+        confirm: bool = True,
     ) -> str:
         v.check_name("exchange", exchange)
         v.check_routing_key(routing_key)
@@ -96,7 +98,7 @@ class MessageOps:
         # Publishing is pipelined: the control thread waits for each confirm while the
         # caller prepares the next message; confirms and returns arrive as events.
         self._outbox.append(
-            (msg, exchange, routing_key, real_exchange, key, data, real_props, mandatory)
+            (msg, exchange, routing_key, real_exchange, key, data, real_props, mandatory, confirm)
         )
         if not self._outbox_posted:
             self._outbox_posted = True
@@ -114,7 +116,21 @@ class MessageOps:
         while outbox:
             self._publish_one(*outbox.popleft())
 
-    def _publish_one(self, msg, exchange, routing_key, real_exchange, key, data, props, mandatory):
+    def _publish_one(
+        self, msg, exchange, routing_key, real_exchange, key, data, props, mandatory, confirm
+    ):
+        if not confirm:  # not in confirm mode: nothing to wait for, no Confirmed event
+            try:
+                self.plain_channel.basic_publish(
+                    real_exchange, key, data, props, mandatory=mandatory
+                )
+            except pe.ChannelClosed:
+                self._open_channel(self.control.connection)
+            except CONNECTION_GONE:
+                pass
+            finally:
+                self._window.settle()
+            return
         try:
             self.channel.basic_publish(real_exchange, key, data, props, mandatory=mandatory)
             outcome, reason = "ok", ""
@@ -136,14 +152,29 @@ class MessageOps:
             )
         sink.put(ev.Confirmed.make(t=sink.now(), msg=msg, ack=outcome != "nacked", reason=reason))
 
+    def _on_plain_return(self, channel: Any, method: Any, props: Any, body: bytes) -> None:
+        """basic.return of a mandatory publish made with confirm=False."""
+        sink = self.sink
+        msg = self.msg_id(props.headers or {}, method)
+        sink.put(
+            ev.Returned.make(
+                t=sink.now(),
+                msg=msg,
+                exchange=self.names.user(method.exchange),
+                routing_key=self._user_key(method.exchange, method.routing_key),
+            )
+        )
+
     def _drop_outbox(self) -> None:
         """Settle, unconfirmed, the publishes the control thread will never take (its
         connection is gone)."""
         sink = self.sink
         while self._outbox:
-            msg = self._outbox.popleft()[0]
+            entry = self._outbox.popleft()
             self._window.settle()
-            sink.put(ev.Confirmed.make(t=sink.now(), msg=msg, ack=False, reason=UNCONFIRMED))
+            if entry[-1]:  # published in confirm mode
+                msg = entry[0]
+                sink.put(ev.Confirmed.make(t=sink.now(), msg=msg, ack=False, reason=UNCONFIRMED))
 
     # -- consumers -----------------------------------------------------------------------
     def basic_consume(

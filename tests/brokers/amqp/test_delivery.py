@@ -71,8 +71,8 @@ def test_a_nacked_message_goes_back_to_its_original_position(rig):
     rig.broker.basic_consume("q", "c", prefetch_count=1, behaviour="manual")
     rig.run()
     rig.broker.basic_nack("c", 1, requeue=True)
-    assert rig.events("requeued")[-1].position == 0
     rig.run()
+    assert rig.events("requeued")[-1].position == 0
     assert rig.delivered() == [ids[0], ids[0]]
 
 
@@ -192,9 +192,9 @@ def test_nack_multiple_requeues_every_tag_up_to_the_given_one_in_place(rig):
     rig.broker.basic_consume("q", "c", prefetch_count=3, behaviour="manual")
     rig.run()
     rig.broker.basic_nack("c", 2, multiple=True, requeue=True)
-    assert [e.msg for e in rig.events("requeued")] == ids[:2]
     assert [e.delivery_tag for e in rig.events("nacked")] == [1, 2]
-    rig.broker.basic_cancel("c")
+    rig.broker.basic_cancel("c")  # the queue takes the nacked ones back before the cancel
+    assert [e.msg for e in rig.events("requeued")] == ids[:3]
     assert [got.decode() for got in rig.bodies("q")] == ["m0", "m1", "m2", "m3"]
 
 
@@ -219,3 +219,119 @@ def test_a_stopped_consumers_tag_can_be_used_again(rig, stop):
     rig.broker.basic_consume("q", consumer_tag="w", prefetch_count=10)
     (consumer,) = [c for c in rig.broker.describe()["consumers"] if c["tag"] == "w"]
     assert consumer["prefetch"] == 10 and consumer["state"] == "active"
+
+
+def test_an_ack_at_once_after_a_nack_is_served_before_the_requeue(rig):
+    """nack(requeue) of one delivery then at once ack of another (prefetch 2): the queue
+    handles the ack first and sends the next ready message, then the requeued one
+    (RabbitMQ's queue process prioritises acks; checked on RabbitMQ 3.10)."""
+    ids = fill(rig, n=4)
+    rig.broker.basic_consume("q", "c", prefetch_count=2, behaviour="manual")
+    rig.run()
+    rig.broker.basic_nack("c", 1, requeue=True)
+    rig.broker.basic_ack("c", 2)
+    rig.run()
+    assert rig.delivered() == [ids[0], ids[1], ids[2], ids[0]]
+    assert [e.redelivered for e in rig.events("delivered")] == [False, False, False, True]
+
+
+def test_a_nack_alone_holds_its_credit_until_the_message_is_back(rig):
+    """A nack with requeue and nothing else: the requeued message is the next delivery."""
+    ids = fill(rig, n=4)
+    rig.broker.basic_consume("q", "c", prefetch_count=2, behaviour="manual")
+    rig.run()
+    rig.broker.basic_nack("c", 1, requeue=True)
+    rig.run()
+    rig.broker.basic_ack("c", 2)
+    rig.run()
+    assert rig.delivered() == [ids[0], ids[1], ids[0], ids[2]]
+
+
+def test_every_delivery_the_acks_allow_goes_before_the_requeue(rig):
+    """Two acks and a nack at once (prefetch 3): both freed slots are filled first."""
+    ids = fill(rig, n=6)
+    rig.broker.basic_consume("q", "c", prefetch_count=3, behaviour="manual")
+    rig.run()
+    rig.broker.basic_nack("c", 1, requeue=True)
+    rig.broker.basic_ack("c", 2)
+    rig.broker.basic_ack("c", 3)
+    rig.run()
+    assert rig.delivered()[3:] == [ids[3], ids[4], ids[0]]
+
+
+def test_a_get_right_after_a_nack_sees_the_message_back(rig):
+    """basic.get after a nack on a get channel: the requeue reached the queue first."""
+    ids = fill(rig, n=2)
+    got = rig.broker.basic_get("q")
+    rig.broker.basic_nack("get", got.delivery_tag, requeue=True)
+    assert rig.broker.describe()["queues"][0]["ready"] == 2
+    again = rig.broker.basic_get("q", auto_ack=True)
+    assert (again.msg, again.redelivered) == (ids[0], True)
+
+
+@pytest.mark.parametrize("qtype", ["classic", "quorum"])
+def test_a_consumer_found_without_credit_rejoins_the_rotation_at_the_back(rig, qtype):
+    """c0 (prefetch 1) is full when m2 comes and leaves the rotation; c1 arrives; c0's nack
+    puts it back behind c1, so c1 gets the requeued message (checked on RabbitMQ 3.10)."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-queue-type": qtype})
+    b.basic_consume("q", "c0", prefetch_count=1, behaviour="manual")
+    m1 = b.basic_publish("", "q", "1")
+    rig.run()
+    m2 = b.basic_publish("", "q", "2")
+    rig.run()
+    b.basic_consume("q", "c1", prefetch_count=2, behaviour="manual")
+    rig.run()
+    b.basic_nack("c0", 1, requeue=True)
+    rig.run()
+    seen = [(e.consumer_tag, e.msg) for e in rig.events("delivered")]
+    assert seen == [("c0", m1), ("c1", m2), ("c1", m1)]
+
+
+@pytest.mark.parametrize(("qtype", "third"), [("classic", "a"), ("quorum", "b")])
+def test_who_is_next_after_a_consumer_used_up_its_credit(rig, qtype, third):
+    """A classic queue only takes a consumer out of the rotation when a delivery finds it
+    without credit; a quorum queue as soon as its credit runs out (checked)."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-queue-type": qtype})
+    b.basic_consume("q", "a", prefetch_count=1, behaviour="manual")
+    b.basic_consume("q", "b", prefetch_count=5, behaviour="manual")
+    for body in ("1", "2"):
+        b.basic_publish("", "q", body)
+        rig.run()
+    b.basic_ack("a", 1)
+    rig.run()
+    b.basic_publish("", "q", "3")
+    rig.run()
+    assert [e.consumer_tag for e in rig.events("delivered")] == ["a", "b", third]
+
+
+def test_a_refused_get_closes_its_channel_and_what_it_held_goes_back(rig):
+    """basic.get on a missing queue is a channel error: the getter's unacked deliveries are
+    requeued and its next channel counts delivery tags from 1 (as on RabbitMQ)."""
+    ids = fill(rig, n=2)
+    first = rig.broker.basic_get("q")
+    with pytest.raises(Exception, match="NOT_FOUND"):
+        rig.broker.basic_get("missing")
+    assert [e.msg for e in rig.events("requeued")] == [first.msg]
+    again = rig.broker.basic_get("q")
+    assert (again.msg, again.redelivered, again.delivery_tag) == (ids[0], True, 1)
+
+
+@pytest.mark.parametrize(("qtype", "second"), [("classic", "c0"), ("quorum", "c1")])
+def test_a_sole_consumer_whose_credit_ran_out_and_who_joined_since(rig, qtype, second):
+    """c0 alone (prefetch 1) takes m1, c1 joins, c0 acks, m2 comes: a classic queue never
+    tried c0 without credit, so c0 keeps its turn; a quorum queue took c0 out of its
+    rotation when its credit ran out, and the ack put it behind c1 (checked on 3.10)."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-queue-type": qtype})
+    b.basic_consume("q", "c0", prefetch_count=1, behaviour="manual")
+    b.basic_publish("", "q", "1")
+    rig.run()
+    b.basic_consume("q", "c1", prefetch_count=3, behaviour="manual")
+    rig.run()
+    b.basic_ack("c0", 1)
+    rig.run()
+    b.basic_publish("", "q", "2")
+    rig.run()
+    assert [e.consumer_tag for e in rig.events("delivered")] == ["c0", second]

@@ -58,3 +58,45 @@ def test_unacked_messages_do_not_count_towards_max_length(rig):
     b.basic_get("q")
     b.basic_publish("", "q", "2")
     assert all(e.ack for e in rig.events("confirmed"))
+
+
+def test_a_requeue_into_a_full_drop_head_queue_drops_from_the_head(rig):
+    """x-max-length 2, two ready and one unacked: when it comes back (in front) the queue is
+    over its limit and drops its head, the requeued message (RabbitMQ 3.10, checked)."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-max-length": 2})
+    held = b.basic_publish("", "q", "held")
+    b.basic_consume("q", "c", prefetch_count=1, behaviour="manual")
+    rig.run()
+    ready = [b.basic_publish("", "q", str(i)) for i in range(2)]
+    b.basic_cancel("c")
+    assert [e.msg for e in rig.events("dropped")] == [held]
+    assert [g.msg for g in iter(lambda: b.basic_get("q", auto_ack=True), None)] == ready
+
+
+def test_a_requeue_into_a_full_reject_publish_queue_goes_over_the_limit(rig):
+    """reject-publish only refuses publishes: a requeue may take the queue over its limit."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-max-length": 2, "x-overflow": "reject-publish"})
+    held = b.basic_publish("", "q", "held")
+    b.basic_consume("q", "c", prefetch_count=1, behaviour="manual")
+    rig.run()
+    ready = [b.basic_publish("", "q", str(i)) for i in range(2)]
+    b.basic_cancel("c")
+    assert [g.msg for g in iter(lambda: b.basic_get("q", auto_ack=True), None)] == [held, *ready]
+
+
+def test_messages_requeued_together_are_dropped_in_queue_order(rig):
+    """Two unacked come back together (m2 was redelivered after m3, so it holds the later
+    tag) into a full drop-head queue: it drops from the head, m2 then m3 (checked)."""
+    b = rig.broker
+    b.queue_declare("q", arguments={"x-max-length": 2})
+    b.basic_consume("q", "c", prefetch_count=2, behaviour="manual")
+    m2, m3 = b.basic_publish("", "q", "a"), b.basic_publish("", "q", "b")
+    rig.run()
+    b.basic_reject("c", 1, requeue=True)
+    rig.run()
+    b.basic_publish("", "q", "c")
+    b.basic_publish("", "q", "d")
+    b.basic_cancel("c")
+    assert [e.msg for e in rig.events("dropped")] == [m2, m3]

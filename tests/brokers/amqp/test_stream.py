@@ -20,11 +20,63 @@ def stream(rig, n=3):
 )
 def test_x_stream_offset_chooses_where_reading_starts(rig, offset, first_read):
     """first, last, next, a number or an interval pick the first offset delivered."""
-    stream(rig)
+    rig.broker.queue_declare("s", arguments=STREAM)
+    for i in range(3):  # one chunk each: written at different instants
+        rig.broker.basic_publish("", "s", f"m{i}")
+        rig.run(until=i + 1)
     rig.broker.basic_consume("s", "c", prefetch_count=10, arguments={"x-stream-offset": offset})
     rig.run()
     offsets = [e.offset for e in rig.events("delivered")]
     assert offsets[:1] == ([] if first_read is None else [first_read])
+
+
+def test_last_starts_at_the_first_message_of_the_last_chunk(rig):
+    """Messages written together form one chunk; `last` reads the whole last chunk
+    (osiris; checked on RabbitMQ 3.10 with the stream's writer held while a batch is sent)."""
+    rig.broker.queue_declare("s", arguments=STREAM)
+    first = [rig.broker.basic_publish("", "s", f"a{i}", confirm=False) for i in range(3)]
+    rig.run(until=1)
+    second = [rig.broker.basic_publish("", "s", f"b{i}", confirm=False) for i in range(4)]
+    rig.run(until=2)
+    rig.broker.basic_consume("s", "c", prefetch_count=10, arguments={"x-stream-offset": "last"})
+    rig.run()
+    assert rig.delivered() == second
+    assert [e.offset for e in rig.events("delivered")] == [3, 4, 5, 6]
+    assert first == ["m1", "m2", "m3"]
+
+
+def test_a_confirmed_publish_is_a_chunk_of_its_own(rig):
+    """In confirm mode (pika's BlockingChannel) each publish waits for its confirm, so each
+    message is written alone and `last` reads only the last one (checked on RabbitMQ 3.10)."""
+    rig.broker.queue_declare("s", arguments=STREAM)
+    ids = [rig.broker.basic_publish("", "s", f"m{i}") for i in range(3)]
+    ids += [rig.broker.basic_publish("", "s", "u", confirm=False) for _ in range(2)]
+    ids += [rig.broker.basic_publish("", "s", "c")]
+    rig.broker.basic_consume("s", "c", prefetch_count=10, arguments={"x-stream-offset": "last"})
+    rig.run()
+    assert rig.delivered() == ids[-1:]
+    assert rig.broker.queues["s"].store.chunk_starts == [0, 1, 2, 3, 5]
+
+
+@pytest.mark.parametrize(("spec", "expected"), [("last", []), ("first", []), ("next", [])])
+def test_an_empty_stream_starts_reading_at_its_end(rig, spec, expected):
+    """On an empty stream every spec waits for the next message."""
+    rig.broker.queue_declare("s", arguments=STREAM)
+    rig.broker.basic_consume("s", "c", prefetch_count=10, arguments={"x-stream-offset": spec})
+    rig.run()
+    assert rig.delivered() == expected
+    mid = rig.broker.basic_publish("", "s", "x")
+    rig.run()
+    assert rig.delivered() == [mid]
+
+
+def test_last_after_retention_cut_into_the_last_chunk_starts_at_the_log_start(rig):
+    """Retention drops whole messages; `last` never points below the first offset kept."""
+    rig.broker.queue_declare("s", arguments={**STREAM, "x-max-length-bytes": 2})
+    ids = [rig.broker.basic_publish("", "s", "x", confirm=False) for _ in range(4)]  # 1 chunk
+    rig.broker.basic_consume("s", "c", prefetch_count=10, arguments={"x-stream-offset": "last"})
+    rig.run()
+    assert rig.delivered() == ids[2:]
 
 
 def test_a_timestamp_offset_starts_at_the_first_message_at_or_after_it(rig):
