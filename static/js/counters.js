@@ -1,12 +1,13 @@
 // Live numbers on the diagram and the details panel: queue depth, consumer state,
 // partition tapes (log start, high watermark, log end) and each group's committed offset.
-const TAPE_CELLS = 16; // the same window as sandbox/layout.py's tape_window
 const DOWN = new Set(["crashed", "cancelled", "stopped", "dead", "lost"]);
 
-export function tapeWindow(logStart, highWatermark, logEnd) {
-  const first = Math.max(0, logEnd - TAPE_CELLS);
+// What each of a tape's `cells` shows, as sandbox/layout.py's tape_window decides it; the
+// cell count is the one the template drew (layout.TAPE_CELLS), not a second constant here.
+export function tapeWindow(logStart, highWatermark, logEnd, cells) {
+  const first = Math.max(0, logEnd - cells);
   const states = [];
-  for (let offset = first; offset < first + TAPE_CELLS; offset++) {
+  for (let offset = first; offset < first + cells; offset++) {
     if (offset >= logEnd) states.push("empty");
     else if (offset < logStart) states.push("gone");
     else if (offset >= highWatermark) states.push("unreplicated");
@@ -129,12 +130,13 @@ export class Counters {
     }
     const tape = this.tapes.get(id);
     if (!tape) return;
-    const { first, states } = tapeWindow(p.log_start || 0, p.high_watermark || 0, p.log_end || 0);
+    const count = tape.cells.length;
+    const { first, states } = tapeWindow(p.log_start || 0, p.high_watermark || 0, p.log_end || 0, count);
     tape.cells.forEach((cell, i) => {
       const cls = "cell " + states[i];
       if (cell.getAttribute("class") !== cls) cell.setAttribute("class", cls);
     });
-    const cellW = tape.w / TAPE_CELLS;
+    const cellW = tape.w / count;
     const shown = [];
     for (const marker of tape.markers) {
       const offset = committed.get(marker.dataset.group + "\u0000" + id);
@@ -142,7 +144,7 @@ export class Counters {
         marker.classList.add("off");
         continue;
       }
-      const cells = Math.max(0, Math.min(TAPE_CELLS, offset - first));
+      const cells = Math.max(0, Math.min(count, offset - first));
       shown.push({ marker, x: tape.x + cells * cellW });
     }
     // Labels side by side, never on top of each other, even when groups share an offset,

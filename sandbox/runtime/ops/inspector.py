@@ -15,13 +15,13 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from brokers import journey
+from sandbox.layout import TAPE_CELLS  # the window of a partition's tape
 from sandbox.runtime.commands import command
 from sandbox.runtime.fields import CommandError, Fields
 
 if TYPE_CHECKING:
     from sandbox.runtime.core import SandboxRuntime
 
-TAPE_CELLS = 16  # the window of sandbox.layout.tape_window
 RECENT_LIMIT = 40
 GONE = ("acked", "dropped", "expired", "dead_lettered", "lost")
 
