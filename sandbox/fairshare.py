@@ -36,8 +36,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-#: part of each tick the host spends on its sandboxes' engines and frames
-TICK_SHARE = 0.5
+#: part of each tick the host spends on its sandboxes' engines and frames (at 0.5, three
+#: visitors at the caps pushed a neighbour's frame gaps to 104-116 ms at p99 on 2 cores)
+TICK_SHARE = 0.35
 #: longest run of one engine before the loop serves others
 SLICE = 0.004
 #: shortest slice worth starting
