@@ -14,7 +14,7 @@ sandbox is paused.
 
 Idle stretches: when nothing has moved for `quiet_after(speed)` wall seconds (the last
 dots have arrived) and no message is held by a consumer (unacked, or records a group
-member is processing), time fast-forwards, quadrupling its pace every tick (any idle
+member is processing), time fast-forwards from 16x, quadrupling its pace every tick (any idle
 stretch passes in a few tenths of a second), and stops on the first event that moves a
 dot; the narration says so. Nothing is faked: the clock shows the time that passed, and
 a step whose consumers are busy processing plays at the sandbox's speed, its held
@@ -60,14 +60,16 @@ class PlayingRun(Protocol):
 
 SAMPLE_EVERY = 0.25  # virtual seconds between chart samples inside a step
 POLL = 0.1  # wall seconds between looks at a real broker's claims
-FAST_STEP = 4.0  # fast-forward starts at 4x the sandbox's speed and quadruples each tick
+FAST_START = 16.0  # fast-forward starts at 16x the sandbox's speed (at 4x the clock was
+# seen crawling for a few ticks with nothing on screen) ...
+FAST_STEP = 4.0  # ... and quadruples each tick
 MAX_FAST = 4096.0  # its top pace
 
 
 def quiet_after(speed: float) -> float:
     """Wall seconds with nothing moving before an idle stretch fast-forwards: the time a
-    dot takes to travel (`frames.dot_seconds`) and a breath (0.1 s) more."""
-    return frames.dot_seconds(speed) + 0.1
+    dot takes to travel (`frames.dot_seconds`) and a breath (0.05 s) more."""
+    return frames.dot_seconds(speed) + 0.05
 
 
 class Playing:
@@ -155,7 +157,7 @@ class Playing:
         if self.fast > 1:
             self.fast = min(MAX_FAST, self.fast * FAST_STEP)
         elif self.quiet >= quiet_after(rt.time["speed"]) and not self._held():
-            self.fast = FAST_STEP
+            self.fast = FAST_START
 
     def finish(self) -> None:
         """Play the rest of the step at once (a real broker: poll until it is checked)."""
